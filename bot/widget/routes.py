@@ -1,0 +1,5 @@
+"""Routes serving the embeddable web widget (placeholder until the widget issue lands)."""
+
+from sanic import Blueprint
+
+blueprint = Blueprint("widget")
