@@ -1,0 +1,330 @@
+"""``bosai run``: start the Rasa server, the action server and the officials' app together.
+
+The three run as child processes in their own process group; logs go to ``var/logs``. The
+supervisor checks the ports first, waits until every service answers its health URL, prints the
+URLs and stops all three cleanly on Ctrl-C / SIGTERM or when one of them dies.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from bot.settings import Settings, get_settings
+from bot.training import current_model, latest_model
+
+# Channel variables referenced from credentials.yml; Rasa refuses unset variables there, so they
+# default to "" (an empty secret keeps that channel disabled).
+CHANNEL_ENV_VARS = (
+    "LINE_CHANNEL_SECRET",
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "LINE_API_BASE",
+    "LINE_DATA_API_BASE",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_SECRET_TOKEN",
+    "TELEGRAM_API_BASE",
+    "TELEGRAM_WEBHOOK_URL",
+)
+
+
+class SupervisorError(RuntimeError):
+    """A problem the user must fix (port taken, model missing, a service died)."""
+
+
+@dataclass
+class Service:
+    name: str
+    label: str
+    cmd: list[str]
+    port: int
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    log_file: IO[bytes] | None = None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def write_endpoints(settings: Settings) -> Path:
+    """Write ``var/endpoints.yml`` for this run (action URL, tracker and lock stores).
+
+    ``TRACKER_STORE_URL`` (``postgresql://user:pass@host:port/db``) selects Rasa's SQL tracker
+    store on PostgreSQL, ``REDIS_URL`` (``redis://host:port/db``) the Redis lock store; the
+    default is a SQLite tracker store in ``var/`` and the in-memory lock store.
+    """
+    from urllib.parse import urlsplit
+
+    import yaml
+
+    endpoints: dict = {
+        "action_endpoint": {"url": f"http://{settings.host}:{settings.action_port}/webhook"}
+    }
+    tracker_url = os.environ.get("TRACKER_STORE_URL")
+    if tracker_url:
+        u = urlsplit(tracker_url)
+        endpoints["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": u.hostname or "127.0.0.1",
+            "port": u.port or 5432,
+            "db": (u.path or "/rasa").lstrip("/"),
+            "username": u.username or "postgres",
+            "password": u.password or "",
+        }
+    else:
+        endpoints["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "sqlite",
+            "db": str(settings.var_dir / "tracker.db"),
+        }
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        u = urlsplit(redis_url)
+        endpoints["lock_store"] = {
+            "type": "redis",
+            "url": u.hostname or "127.0.0.1",
+            "port": u.port or 6379,
+            "db": int((u.path or "/0").lstrip("/") or 0),
+        }
+    path = settings.var_dir / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def build_services(settings: Settings, model: Path) -> list[Service]:
+    py = sys.executable
+    host = settings.host
+    endpoints = write_endpoints(settings)
+    rasa_token = os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(24)
+    cors = list(settings.allowed_origins) or ["*"]
+    return [
+        Service(
+            name="actions",
+            label="Action server",
+            cmd=[py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            port=settings.action_port,
+            health_url=f"http://{host}:{settings.action_port}/health",
+            env={"SANIC_HOST": host},
+        ),
+        Service(
+            name="officials",
+            label="Officials' app",
+            cmd=[py, "-m", "bot.officials", "--host", host, "--port", str(settings.officials_port)],
+            port=settings.officials_port,
+            health_url=f"http://{host}:{settings.officials_port}/health",
+        ),
+        Service(
+            name="rasa",
+            label="Rasa server",
+            cmd=[
+                py, "-m", "rasa", "run",
+                "--model", str(model),
+                "--enable-api", "--auth-token", rasa_token,
+                "--cors", *cors,
+                "--credentials", str(settings.repo_root / "credentials.yml"),
+                "--endpoints", str(endpoints),
+                "--interface", host,
+                "--port", str(settings.rasa_port),
+            ],
+            port=settings.rasa_port,
+            health_url=f"http://{host}:{settings.rasa_port}/",
+            env={"RASA_API_TOKEN": rasa_token},
+        ),
+    ]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback URL)
+            return 200 <= resp.status < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _tail(path: Path | None, lines: int = 25) -> str:
+    if path is None or not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(text[-lines:])
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, model: Path, verbose: bool = False):
+        self.settings = settings
+        self.services = build_services(settings, model)
+        self.verbose = verbose
+        self._stopping = False
+
+    def check_ports(self) -> None:
+        taken = [s for s in self.services if not port_is_free(self.settings.host, s.port)]
+        if taken:
+            lines = [
+                f"  port {s.port} ({s.label}) on {self.settings.host} is already in use"
+                for s in taken
+            ]
+            raise SupervisorError(
+                "Cannot start:\n" + "\n".join(lines) + "\nStop the other process, or choose other "
+                "ports with BOSAI_RASA_PORT / BOSAI_ACTION_PORT / BOSAI_OFFICIALS_PORT."
+            )
+
+    def start(self) -> None:
+        log_dir = self.settings.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        base_env = dict(os.environ)
+        for var in CHANNEL_ENV_VARS:
+            base_env.setdefault(var, "")
+        base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        base_env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        base_env["BOSAI_VAR_DIR"] = str(self.settings.var_dir)
+        for svc in self.services:
+            svc.log_path = log_dir / f"{svc.name}.log"
+            out: IO[bytes] | None = None
+            if not self.verbose:
+                svc.log_file = open(svc.log_path, "ab")  # noqa: SIM115 (closed in stop())
+                out = svc.log_file
+            svc.process = subprocess.Popen(
+                svc.cmd,
+                cwd=self.settings.repo_root,
+                env={**base_env, **svc.env},
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self.services)
+        while pending:
+            for svc in list(pending):
+                assert svc.process is not None
+                if svc.process.poll() is not None:
+                    raise SupervisorError(
+                        f"{svc.label} exited with code {svc.process.returncode} while starting. "
+                        f"Last lines of {svc.log_path}:\n{_tail(svc.log_path)}"
+                    )
+                if _healthy(svc.health_url):
+                    pending.remove(svc)
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                names = ", ".join(s.label for s in pending)
+                raise SupervisorError(f"{names} did not become ready within {timeout:.0f} s")
+            time.sleep(0.5)
+
+    def print_urls(self) -> None:
+        s = self.settings
+        h = s.host
+        print(
+            "\n防災チャットボット is running:\n"
+            f"  Rasa server (REST):    http://{h}:{s.rasa_port}/webhooks/rest/webhook\n"
+            f"  Rasa socket.io:        http://{h}:{s.rasa_port}/socket.io/\n"
+            f"  Action server:         http://{h}:{s.action_port}/health\n"
+            f"  Officials' dashboard:  http://{h}:{s.officials_port}/\n"
+            f"  Officials' API:        http://{h}:{s.officials_port}/api/v1/openapi.json\n"
+            f"  Widget script:         http://{h}:{s.officials_port}/widget.js\n"
+            f"  Logs:                  {s.var_dir / 'logs'}\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+
+    def watch(self) -> int:
+        """Block until a signal arrives or a child dies; return the exit code."""
+        while not self._stopping:
+            for svc in self.services:
+                assert svc.process is not None
+                code = svc.process.poll()
+                if code is not None:
+                    print(
+                        f"{svc.label} stopped unexpectedly (exit {code}); stopping the others.\n"
+                        f"{_tail(svc.log_path)}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            time.sleep(0.5)
+        return 0
+
+    def stop(self, grace: float = 20.0) -> None:
+        for svc in self.services:
+            if svc.process and svc.process.poll() is None:
+                try:
+                    os.killpg(svc.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        for svc in self.services:
+            if svc.process is None:
+                continue
+            try:
+                svc.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(svc.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                svc.process.wait()
+            if svc.log_file:
+                svc.log_file.close()
+
+    def request_stop(self, *_: object) -> None:
+        self._stopping = True
+
+
+def run(verbose: bool = False, ready_timeout: float = 300.0) -> int:
+    settings = get_settings()
+    root = settings.repo_root
+    model = current_model(root)
+    if model is None:
+        stale = latest_model(root)
+        if stale is None:
+            print("No trained model in models/. Run `make train` (or `make run`).", file=sys.stderr)
+            return 2
+        print(
+            f"Warning: {stale.name} was trained from older config/domain/data; "
+            "run `make train` to refresh it.",
+            file=sys.stderr,
+        )
+        model = stale
+    sup = Supervisor(settings, model, verbose=verbose)
+    try:
+        sup.check_ports()
+    except SupervisorError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, sup.request_stop)
+    signal.signal(signal.SIGTERM, sup.request_stop)
+    print("Starting the Rasa server, the action server and the officials' app...", flush=True)
+    started = time.monotonic()
+    sup.start()
+    try:
+        sup.wait_ready(ready_timeout)
+        print(f"All services ready in {time.monotonic() - started:.1f} s.", flush=True)
+        sup.print_urls()
+        code = sup.watch()
+    except SupervisorError as exc:
+        print(exc, file=sys.stderr)
+        code = 1
+    finally:
+        print("Stopping...", flush=True)
+        sup.stop()
+        print("Stopped.", flush=True)
+    return code

@@ -1,0 +1,133 @@
+"""Shared fixtures: the real bot stack (Rasa server + action server + officials' app).
+
+``rasa_stack`` starts ``bosai run`` once per test session on free loopback ports, with a fresh
+runtime folder (database, tracker store, logs) and the trained model from ``models/`` (trained by
+``make test`` before pytest; trained here if missing). The GIS cache imported by ``make data`` is
+reused read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BOSAI = str(Path(sys.executable).with_name("bosai"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    rasa_url: str
+    action_url: str
+    officials_url: str
+    var_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen
+    output: list[str] = field(default_factory=list)
+
+    def rest(self, sender: str, text: str, timeout: float = 60.0) -> list[dict]:
+        """Send one message over Rasa's REST channel and return the bot's replies."""
+        import json
+
+        body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
+        req = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read().decode("utf-8"))
+
+
+def _ensure_model() -> None:
+    from bot.training import current_model, train
+
+    if current_model(REPO) is None:
+        train(REPO)
+
+
+def _ensure_gis_cache(env: dict[str, str]) -> None:
+    subprocess.run([BOSAI, "data", "import", "--if-stale"], env=env, check=True, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    _ensure_model()
+    var_dir = tmp_path_factory.mktemp("stack-var")
+    ports = {name: free_port() for name in ("rasa", "actions", "officials")}
+    env = dict(os.environ)
+    env.update(
+        {
+            "BOSAI_VAR_DIR": str(var_dir),
+            "BOSAI_GIS_CACHE": os.environ.get("BOSAI_GIS_CACHE", str(REPO / "var" / "gis")),
+            "DATABASE_URL": f"sqlite:///{var_dir / 'bosai.db'}",
+            "BOSAI_RASA_PORT": str(ports["rasa"]),
+            "BOSAI_ACTION_PORT": str(ports["actions"]),
+            "BOSAI_OFFICIALS_PORT": str(ports["officials"]),
+            "BOSAI_RESIDENT_SECRET": "test-secret",
+            "BOSAI_TILES_URL": "about:blank",
+        }
+    )
+    env.pop("TRACKER_STORE_URL", None)
+    env.pop("REDIS_URL", None)
+    _ensure_gis_cache(env)
+    subprocess.run([BOSAI, "db", "upgrade"], env=env, check=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [BOSAI, "run"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    deadline = time.monotonic() + 400
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        if line:
+            output.append(line)
+        if "Press Ctrl-C to stop." in line:
+            break
+        if (not line and proc.poll() is not None) or time.monotonic() > deadline:
+            proc.kill()
+            logs = ""
+            for log in (var_dir / "logs").glob("*.log"):
+                logs += f"\n--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+            pytest.fail("bosai run did not start:\n" + "".join(output) + logs)
+    stack = Stack(
+        rasa_url=f"http://127.0.0.1:{ports['rasa']}",
+        action_url=f"http://127.0.0.1:{ports['actions']}",
+        officials_url=f"http://127.0.0.1:{ports['officials']}",
+        var_dir=var_dir,
+        env=env,
+        process=proc,
+        output=output,
+    )
+    yield stack
+    proc.send_signal(signal.SIGINT)
+    try:
+        rest, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rest, _ = proc.communicate()
+    stack.output.append(rest or "")
+    # Ctrl-C must stop all three services cleanly
+    assert proc.returncode == 0, "".join(stack.output)[-3000:]
+    assert "Stopped." in "".join(stack.output)
