@@ -1,0 +1,59 @@
+"""Report store: reports, inbound message ids, evacuees, shelter status and officials.
+
+``get_store()`` gives the store for the configured ``DATABASE_URL`` (cached per URL, built on first
+use, never at import time); tests build ``Store(url)`` directly.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from bot.store.models import Evacuee, Official, Report, ShelterStatus
+from bot.store.store import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    ReportPage,
+    ReportQuery,
+    Store,
+    StoreError,
+)
+
+__all__ = [
+    "Evacuee",
+    "InvalidInput",
+    "InvalidTransition",
+    "NotFound",
+    "Official",
+    "Report",
+    "ReportPage",
+    "ReportQuery",
+    "ShelterStatus",
+    "Store",
+    "StoreError",
+    "get_store",
+]
+
+_stores: dict[str, Store] = {}
+_lock = threading.Lock()
+
+
+def get_store(url: str | None = None) -> Store:
+    """The shared :class:`Store` for ``url`` (default: settings' ``database_url``)."""
+    if url is None:
+        from bot.settings import get_settings
+
+        url = get_settings().database_url
+    with _lock:
+        store = _stores.get(url)
+        if store is None:
+            store = _stores[url] = Store(url)
+        return store
+
+
+def clear_stores() -> None:
+    """Dispose of cached stores (tests that switch DATABASE_URL)."""
+    with _lock:
+        for store in _stores.values():
+            store.dispose()
+        _stores.clear()
