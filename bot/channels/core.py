@@ -1,0 +1,436 @@
+"""Platform-neutral bot core shared by the LINE, Telegram and web connectors.
+
+A connector (``line.py``, ``telegram.py``) verifies the platform's request, turns each platform
+event into an :class:`Inbound` and hands it to :class:`ChannelCore`. The core de-duplicates on the
+platform's message id (in the report store), validates and converts the event into the text Rasa
+understands, runs it through Rasa's ``on_new_message`` with a :class:`CollectingOutput` and
+returns the bot's answers as neutral :class:`BotReply` objects that the connector renders as
+platform messages (one reply call on LINE, ``sendMessage`` calls on Telegram).
+
+Conventions (see ``docs/channels.md``):
+
+- location: ``/share_location{"latitude": <float>, "longitude": <float>}``; points outside
+  Japan's extent get :data:`OUTSIDE_JAPAN_TEXT` and nothing is forwarded or stored;
+- photo: stored EXIF-free with ``store.save_photo`` and forwarded as
+  ``/share_photo{"photo_ref": "<ref>"}`` (intent ``share_photo``, entity/slot ``photo_ref``);
+- location request: a button whose payload is exactly ``/share_location`` or a response with
+  ``custom: {"location_request": true}`` (optionally ``"text"``) becomes the platform's
+  "send my location" control.
+
+Message bodies and coordinates are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+logger = logging.getLogger(__name__)
+
+LOCATION_INTENT = "share_location"
+PHOTO_INTENT = "share_photo"
+PHOTO_ENTITY = "photo_ref"
+LOCATION_REQUEST_PAYLOAD = "/" + LOCATION_INTENT
+LOCATION_BUTTON_LABEL = "現在地を送る"
+
+# Japan's extent with a margin: Okinotorishima ~20.42N, Bentenjima ~45.56N,
+# Yonaguni ~122.93E, Minamitorishima ~153.99E.
+JAPAN_LAT = (20.0, 46.0)
+JAPAN_LON = (122.0, 154.5)
+
+MAX_TEXT_CHARS = 1000
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_PIXELS = 40_000_000
+
+EMERGENCY_TEXT = "命に関わる緊急時は、消防・救急は119、警察は110に電話してください。"
+WELCOME_TEXT = (
+    "友だち追加ありがとうございます。こちらは防災チャットボットです。\n"
+    "・近くの避難場所・避難所を探す（現在地を送ってください）\n"
+    "・今いる場所の洪水・土砂災害・津波などの危険を調べる\n"
+    "・道路の冠水や建物の被害、避難している場所などを市町村に報告する\n"
+    "ことができます。メッセージや位置情報、写真を送ってください。\n" + EMERGENCY_TEXT
+)
+OUTSIDE_JAPAN_TEXT = (
+    "お送りいただいた位置は日本の範囲の外のようです。この位置は使いませんでした。"
+    "もう一度、現在地を送ってください。"
+)
+TOO_LONG_TEXT = f"メッセージが長すぎます。{MAX_TEXT_CHARS}文字以内で、短く送ってください。"
+STICKER_TEXT = (
+    "スタンプありがとうございます。避難場所を探すときは現在地を、"
+    "被害を知らせるときは「報告」と送ってください。"
+)
+UNSUPPORTED_TEXT = (
+    "この種類のメッセージには対応していません。文字、位置情報、写真を送ってください。"
+)
+PHOTO_FAILED_TEXT = (
+    "写真を受け取れませんでした（10MBまでの JPEG・PNG 画像に対応しています）。"
+    "もう一度送ってください。"
+)
+ERROR_TEXT = "ただいま応答できません。しばらくしてからもう一度送ってください。\n" + EMERGENCY_TEXT
+BAD_LOCATION_TEXT = "位置情報を読み取れませんでした。もう一度、現在地を送ってください。"
+
+
+class InvalidPhoto(ValueError):
+    """The uploaded bytes are not an acceptable image."""
+
+
+def in_japan(latitude: float, longitude: float) -> bool:
+    """True when the point lies inside Japan's extent (a generous bounding box).
+
+    Examples
+    --------
+    >>> in_japan(43.06, 141.35)
+    True
+    >>> in_japan(51.5, -0.1)
+    False
+    """
+    return JAPAN_LAT[0] <= latitude <= JAPAN_LAT[1] and JAPAN_LON[0] <= longitude <= JAPAN_LON[1]
+
+
+def location_payload(latitude: float, longitude: float) -> str:
+    """The Rasa message for a shared location."""
+    return (
+        "/"
+        + LOCATION_INTENT
+        + json.dumps({"latitude": float(latitude), "longitude": float(longitude)})
+    )
+
+
+def photo_payload(photo_ref: str) -> str:
+    """The Rasa message for a stored photo."""
+    return "/" + PHOTO_INTENT + json.dumps({PHOTO_ENTITY: photo_ref})
+
+
+def coerce_coordinates(latitude: Any, longitude: Any) -> tuple[float, float] | None:
+    """Finite floats in range, or None."""
+    try:
+        lat, lon = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):  # also rejects NaN
+        return None
+    return lat, lon
+
+
+_PAYLOAD_RE = re.compile(r"^/([A-Za-z0-9_\-]+)(\{.*\})?$", re.DOTALL)
+
+
+def check_payload(payload: str) -> str | None:
+    """Validate a button / postback payload; return a reply text when it must not be forwarded.
+
+    Location payloads are checked against Japan's extent wherever they come from (a postback
+    can be forged by a modified client).
+    """
+    match = _PAYLOAD_RE.match(payload.strip())
+    if not match or match.group(1) != LOCATION_INTENT or not match.group(2):
+        return None
+    try:
+        data = json.loads(match.group(2))
+    except ValueError:
+        return BAD_LOCATION_TEXT
+    if not isinstance(data, dict):
+        return BAD_LOCATION_TEXT
+    coords = coerce_coordinates(data.get("latitude"), data.get("longitude"))
+    if coords is None:
+        return BAD_LOCATION_TEXT
+    if not in_japan(*coords):
+        return OUTSIDE_JAPAN_TEXT
+    return None
+
+
+def clean_user_text(text: str) -> str:
+    """Typed text as Rasa should see it.
+
+    A leading ``/`` would make Rasa treat typed text as an intent with entities (bypassing the
+    location checks), so it is replaced by the full-width ``／``. Control characters are removed.
+    """
+    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ").strip()
+    if text.startswith("/"):
+        text = "／" + text[1:]
+    return text
+
+
+def strip_exif(data: bytes) -> tuple[bytes, str]:
+    """Re-encode an image without any metadata (EXIF, GPS, XMP, comments).
+
+    The EXIF orientation is applied to the pixels first. JPEG stays JPEG (quality 90); other
+    formats become PNG.
+
+    Returns
+    -------
+    (bytes, content_type)
+
+    Raises
+    ------
+    InvalidPhoto
+        when the bytes are not a decodable image or too large.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(data) > MAX_PHOTO_BYTES:
+        raise InvalidPhoto("too large")
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            if opened.width * opened.height > MAX_PHOTO_PIXELS:
+                raise InvalidPhoto("too many pixels")
+            fmt = (opened.format or "").upper()
+            opened.load()
+            img: Image.Image = ImageOps.exif_transpose(opened)
+            out = io.BytesIO()
+            if fmt == "JPEG":
+                img = img.convert("RGB")
+                img.save(out, format="JPEG", quality=90)
+                return out.getvalue(), "image/jpeg"
+            if img.mode not in ("RGB", "RGBA", "L", "LA"):
+                img = img.convert("RGBA")
+            img.save(out, format="PNG")
+            return out.getvalue(), "image/png"
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise InvalidPhoto("not an image") from exc
+
+
+# --------------------------------------------------------------------------- responses
+
+
+@dataclass
+class Button:
+    title: str
+    payload: str
+
+    @property
+    def is_location_request(self) -> bool:
+        return self.payload.strip() == LOCATION_REQUEST_PAYLOAD
+
+
+@dataclass
+class BotReply:
+    """One bot message in platform-neutral form."""
+
+    text: str = ""
+    buttons: list[Button] = field(default_factory=list)
+    location_request: bool = False
+    image: str | None = None
+
+    @property
+    def choice_buttons(self) -> list[Button]:
+        """Buttons other than the location request."""
+        return [b for b in self.buttons if not b.is_location_request]
+
+    @property
+    def wants_location(self) -> bool:
+        return self.location_request or any(b.is_location_request for b in self.buttons)
+
+
+class CollectingOutput(OutputChannel):
+    """Collects Rasa's responses to one user message as :class:`BotReply` objects."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.replies: list[BotReply] = []
+
+    def name(self) -> str:  # type: ignore[override]
+        return self.channel
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        raw_buttons = message.get("buttons") or message.get("quick_replies") or []
+        buttons = [
+            Button(str(b.get("title", "")), str(b.get("payload", "")))
+            for b in raw_buttons
+            if isinstance(b, dict) and b.get("title") and b.get("payload")
+        ]
+        text = str(message.get("text") or "")
+        custom = message.get("custom")
+        location_request = False
+        if isinstance(custom, dict):
+            if custom.get("location_request"):
+                location_request = True
+                if not text and custom.get("text"):
+                    text = str(custom["text"])
+            if isinstance(custom.get("buttons"), list) and not buttons:
+                buttons = [
+                    Button(str(b.get("title", "")), str(b.get("payload", "")))
+                    for b in custom["buttons"]
+                    if isinstance(b, dict) and b.get("title") and b.get("payload")
+                ]
+        image = message.get("image")
+        if text or buttons or location_request:
+            self.replies.append(
+                BotReply(
+                    text=text or LOCATION_BUTTON_LABEL,
+                    buttons=buttons,
+                    location_request=location_request,
+                )
+            )
+        if isinstance(image, str) and image:
+            self.replies.append(BotReply(image=image))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.replies.append(BotReply(text=text))
+
+
+# --------------------------------------------------------------------------- inbound
+
+
+@dataclass
+class Inbound:
+    """One platform event in neutral form.
+
+    ``kind`` is one of ``text``, ``location``, ``photo``, ``postback``, ``sticker``, ``follow``,
+    ``unfollow``, ``unsupported``. ``photo_loader`` downloads the image bytes and content type.
+    """
+
+    kind: str
+    user_id: str
+    message_id: str | None = None
+    text: str = ""
+    latitude: Any = None
+    longitude: Any = None
+    photo_loader: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What the core did with one event."""
+
+    duplicate: bool = False
+    forwarded: str | None = None  # the Rasa text sent (never logged)
+    replies: list[BotReply] = field(default_factory=list)
+
+
+def _default_store() -> Any:
+    from bot.store import get_store
+
+    return get_store()
+
+
+class ChannelCore:
+    """Turns :class:`Inbound` events into Rasa messages and collects the answers.
+
+    Parameters
+    ----------
+    channel
+        Channel name (``line``, ``telegram``): the Rasa ``input_channel`` and the store's channel.
+    on_new_message
+        Rasa's handler given to ``InputChannel.blueprint`` (or any coroutine taking a
+        ``UserMessage``).
+    store_factory
+        Returns the report store (``bot.store.get_store`` by default); its blocking calls run in
+        the default executor.
+    """
+
+    def __init__(
+        self,
+        channel: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        store_factory: Callable[[], Any] = _default_store,
+    ) -> None:
+        self.channel = channel
+        self.on_new_message = on_new_message
+        self.store_factory = store_factory
+
+    async def _store_call(self, method: str, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+
+        def call() -> Any:
+            return getattr(self.store_factory(), method)(*args)
+
+        return await loop.run_in_executor(None, call)
+
+    async def resident(self, user_id: str) -> str:
+        return str(await self._store_call("resident_id", self.channel, user_id))
+
+    async def save_photo(self, data: bytes, content_type: str) -> str:
+        return str(await self._store_call("save_photo", data, content_type))
+
+    async def handle(self, event: Inbound) -> Outcome:
+        """Process one event; never raises (failures become an apology with 119/110)."""
+        try:
+            return await self._handle(event)
+        except Exception:  # noqa: BLE001 - a resident must always get an answer
+            logger.exception("%s: failed to process an event of kind %s", self.channel, event.kind)
+            return Outcome(replies=[BotReply(text=ERROR_TEXT)])
+
+    async def _handle(self, event: Inbound) -> Outcome:
+        resident = await self.resident(event.user_id)
+        if event.message_id is not None:
+            first = await self._store_call(
+                "record_inbound", self.channel, str(event.message_id), resident
+            )
+            if not first:
+                logger.info("%s: redelivery of an event ignored", self.channel)
+                return Outcome(duplicate=True)
+
+        text: str | None = None
+        if event.kind == "text":
+            if len(event.text) > MAX_TEXT_CHARS:
+                return Outcome(replies=[BotReply(text=TOO_LONG_TEXT)])
+            text = clean_user_text(event.text)
+            if not text:
+                return Outcome()
+        elif event.kind == "postback":
+            payload = event.text.strip()
+            if not payload or len(payload) > MAX_TEXT_CHARS:
+                return Outcome(replies=[BotReply(text=UNSUPPORTED_TEXT)])
+            problem = check_payload(payload)
+            if problem:
+                return Outcome(replies=[BotReply(text=problem)])
+            text = payload
+        elif event.kind == "location":
+            coords = coerce_coordinates(event.latitude, event.longitude)
+            if coords is None:
+                return Outcome(replies=[BotReply(text=BAD_LOCATION_TEXT)])
+            if not in_japan(*coords):
+                logger.info("%s: a location outside Japan was refused", self.channel)
+                return Outcome(replies=[BotReply(text=OUTSIDE_JAPAN_TEXT)])
+            text = location_payload(*coords)
+        elif event.kind == "photo":
+            if event.photo_loader is None:
+                return Outcome(replies=[BotReply(text=PHOTO_FAILED_TEXT)])
+            try:
+                data, _content_type = await event.photo_loader()
+                clean, clean_type = await asyncio.get_running_loop().run_in_executor(
+                    None, strip_exif, data
+                )
+            except InvalidPhoto:
+                return Outcome(replies=[BotReply(text=PHOTO_FAILED_TEXT)])
+            ref = await self.save_photo(clean, clean_type)
+            text = photo_payload(ref)
+        elif event.kind == "sticker":
+            return Outcome(replies=[BotReply(text=STICKER_TEXT)])
+        elif event.kind == "follow":
+            return Outcome(
+                replies=[
+                    BotReply(
+                        text=WELCOME_TEXT,
+                        buttons=[Button(LOCATION_BUTTON_LABEL, LOCATION_REQUEST_PAYLOAD)],
+                    )
+                ]
+            )
+        elif event.kind == "unfollow":
+            logger.info("%s: a resident unfollowed", self.channel)
+            return Outcome()
+        else:
+            return Outcome(replies=[BotReply(text=UNSUPPORTED_TEXT)])
+
+        output = CollectingOutput(self.channel)
+        metadata = dict(event.metadata)
+        metadata.update({"channel": self.channel, "resident": resident})
+        message = UserMessage(
+            text,
+            output,
+            event.user_id,
+            input_channel=self.channel,
+            message_id=event.message_id,
+            metadata=metadata,
+        )
+        await self.on_new_message(message)
+        return Outcome(forwarded=text, replies=output.replies)

@@ -1,0 +1,29 @@
+"""Fixtures for connector tests: a fresh store per test, anyio on asyncio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    monkeypatch.setenv("BOSAI_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bosai.db'}")
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+    st = Store(f"sqlite:///{tmp_path / 'bosai.db'}", photo_dir=tmp_path / "photos", secret=b"k")
+    st.upgrade()
+    yield st
+    st.dispose()
+    get_settings.cache_clear()

@@ -1,0 +1,149 @@
+"""Loopback servers for connector tests: the connector in a real Sanic app, fake platform APIs.
+
+The connector runs inside a Sanic app with its real Rasa ``InputChannel`` blueprint; Rasa's
+``on_new_message`` is a :class:`Collector` that records each ``UserMessage`` and answers through
+the message's own output channel (Rasa's ``OutputChannel.send_response`` interface) with scripted
+bot responses. Fake platform APIs are aiohttp servers that record every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Sanic
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Collector:
+    """Rasa's ``on_new_message``: records messages and answers with scripted responses."""
+
+    responses: Callable[[UserMessage], list[dict[str, Any]]] = lambda m: [
+        {"text": "了解しました。"}
+    ]
+    messages: list[UserMessage] = field(default_factory=list)
+    delay: float = 0.0
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.messages.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        for response in self.responses(message):
+            await message.output_channel.send_response(message.sender_id, dict(response))
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text or "" for m in self.messages]
+
+
+@asynccontextmanager
+async def sanic_app(channel: InputChannel, collector: Collector) -> AsyncIterator[str]:
+    """Serve ``channel``'s blueprint under ``/webhooks/<name>`` on a free port; yields base URL."""
+    Sanic.test_mode = True
+    app = Sanic(f"test_{channel.name()}_{uuid.uuid4().hex[:8]}")
+    app.blueprint(channel.blueprint(collector), url_prefix=f"/webhooks/{channel.url_prefix()}")
+    port = free_port()
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.before_stop()
+        await server.close()
+        await server.after_stop()
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class FakeApi:
+    """An aiohttp server on loopback whose routes record requests and answer scripted replies."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.app = web.Application()
+        self.base = ""
+        self._runner: web.AppRunner | None = None
+
+    def route(self, method: str, path: str, handler: Callable[[web.Request, bytes], Any]) -> None:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            body = await request.read()
+            self.requests.append(
+                Recorded(request.method, request.path, dict(request.headers), body)
+            )
+            result = handler(request, body)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+
+        self.app.router.add_route(method, path, wrapped)
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        port = free_port()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.base = f"http://127.0.0.1:{port}"
+        return self.base
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def calls(self, path_suffix: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path.endswith(path_suffix)]
+
+    async def wait_for(
+        self, path_suffix: str, count: int = 1, timeout: float = 5.0
+    ) -> list[Recorded]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.calls(path_suffix)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"expected {count} call(s) to {path_suffix}, got {len(self.calls(path_suffix))}"
+                )
+            await asyncio.sleep(0.02)
+        return self.calls(path_suffix)
+
+
+def jpeg_with_exif() -> bytes:
+    """A small JPEG carrying EXIF with GPS coordinates and a camera model."""
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0110] = "SecretCam 3000"  # Model
+    exif[0x8825] = {1: "N", 2: (43.0, 3.0, 0.0), 3: "E", 4: (141.0, 21.0, 0.0)}  # GPS IFD
+    out = io.BytesIO()
+    img.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
