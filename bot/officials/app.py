@@ -30,4 +30,7 @@ def create_app(settings: Settings | None = None, name: str = "bosai_officials") 
     from bot.widget.routes import blueprint as widget_bp
 
     app.blueprint(widget_bp)
+    from bot.officials.setup import install as install_officials
+
+    install_officials(app)  # /api/v1 and the dashboard (issue 4)
     return app

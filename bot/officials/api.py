@@ -1,0 +1,345 @@
+"""The officials' REST API (``/api/v1``): reports, photos, evacuees, shelters, officials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, json, raw
+
+from bot.officials.auth import require_role
+from bot.officials.errors import ApiError, dumps
+from bot.officials.openapi import openapi_document
+from bot.officials.params import (
+    bbox_param,
+    check_known,
+    choices,
+    float_param,
+    int_param,
+    json_object,
+    parse_time,
+    single,
+    time_param,
+)
+from bot.officials.runtime import gis_index, run_blocking, store_of
+from bot.officials.serialize import (
+    feature_collection,
+    report_feature,
+    report_properties,
+    reports_csv,
+    site_feature,
+)
+from bot.store import ReportQuery, vocab
+from bot.store.store import MAX_PHOTO_BYTES, PHOTO_TYPES
+
+blueprint = Blueprint("officials_api", url_prefix="/api/v1")
+
+MAX_LIMIT = 5000
+DEFAULT_LIMIT = 100
+SITE_KINDS = ("emergency_site", "shelter", "welfare_shelter")
+ATTRIBUTION = [
+    "出典：国土地理院「指定緊急避難場所データ」「指定避難所データ」（2025年10月27日取得）を加工して作成",
+    "出典：3D都市モデル（Project PLATEAU）沼津市（2021年度）・福岡市（2024年度）（国土交通省）を加工して作成",
+    "出典：国土数値情報（国土交通省）を加工して作成",
+]
+REPORT_FIELDS = (
+    "category",
+    "text",
+    "lat",
+    "lon",
+    "place_text",
+    "accuracy_m",
+    "headcount",
+    "needs",
+    "urgency",
+    "shelter_id",
+    "reported_at",
+)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return json(body, status=status, headers=headers, dumps=dumps)
+
+
+def _report_id(value: str) -> int:
+    try:
+        rid = int(value)
+    except ValueError as exc:
+        raise ApiError(400, "report id must be a positive integer") from exc
+    if not (1 <= rid <= 2**31 - 1):
+        raise ApiError(400, "report id must be a positive integer")
+    return rid
+
+
+# ---------------------------------------------------------------------- meta
+@blueprint.get("/openapi.json")
+async def openapi(request: Request) -> HTTPResponse:
+    return _json(openapi_document())
+
+
+@blueprint.get("/meta")
+async def meta(request: Request) -> HTTPResponse:
+    """Vocabularies, attribution and map settings (no personal data; no token needed)."""
+    settings = request.app.config.BOSAI
+    return _json(
+        {
+            "categories": vocab.CATEGORIES,
+            "statuses": vocab.REPORT_STATUSES,
+            "transitions": {k: sorted(v) for k, v in vocab.TRANSITIONS.items()},
+            "urgencies": vocab.URGENCIES,
+            "place_types": vocab.PLACE_TYPES,
+            "congestion": vocab.CONGESTION,
+            "shelter_states": vocab.SHELTER_STATES,
+            "supplies": vocab.SUPPLIES,
+            "vulnerable": vocab.VULNERABLE_KEYS,
+            "roles": list(vocab.ROLES),
+            "attribution": ATTRIBUTION,
+            "tiles_url": settings.tiles_url,
+            "tiles_attribution": settings.tiles_attribution,
+        }
+    )
+
+
+@blueprint.get("/me")
+@require_role("viewer")
+async def me(request: Request) -> HTTPResponse:
+    o = request.ctx.official
+    return _json({"name": o.name, "role": o.role})
+
+
+# ---------------------------------------------------------------------- reports
+@blueprint.get("/reports")
+@require_role("viewer")
+async def list_reports(request: Request) -> HTTPResponse:
+    check_known(
+        request, ("since", "until", "category", "status", "bbox", "q", "limit", "cursor", "format")
+    )
+    fmt = single(request, "format", 10) or "geojson"
+    if fmt not in ("geojson", "csv"):
+        raise ApiError(400, "format must be geojson or csv")
+    since, until = time_param(request, "since"), time_param(request, "until")
+    if since and until and since >= until:
+        raise ApiError(400, "since must be earlier than until")
+    q = single(request, "q", 100)
+    query = ReportQuery(
+        since=since,
+        until=until,
+        categories=choices(request, "category", vocab.CATEGORIES),
+        statuses=choices(request, "status", vocab.REPORT_STATUSES),
+        bbox=bbox_param(request),
+        q=q or None,
+        limit=int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        cursor=single(request, "cursor", 200) or None,
+    )
+    page = await run_blocking(store_of(request.app).list_reports, query)
+    headers = {"Cache-Control": "no-store"}
+    if page.next_cursor:
+        headers["X-Next-Cursor"] = page.next_cursor
+    if fmt == "csv":
+        headers["Content-Disposition"] = 'attachment; filename="reports.csv"'
+        return raw(
+            reports_csv(page.reports),
+            content_type="text/csv; charset=utf-8",
+            headers=headers,
+        )
+    body = feature_collection(
+        [report_feature(r) for r in page.reports],
+        next_cursor=page.next_cursor,
+        count=len(page.reports),
+    )
+    return _json(body, headers=headers)
+
+
+@blueprint.post("/reports")
+@require_role("operator")
+async def create_report(request: Request) -> HTTPResponse:
+    body = json_object(request, REPORT_FIELDS)
+    if "category" not in body:
+        raise ApiError(400, "category is required")
+    fields: dict[str, Any] = dict(body)
+    if fields.get("reported_at") is not None:
+        if not isinstance(fields["reported_at"], str):
+            raise ApiError(400, "reported_at must be an ISO 8601 string")
+        fields["reported_at"] = parse_time(fields["reported_at"], "reported_at")
+    official = request.ctx.official
+    report = await run_blocking(
+        store_of(request.app).create_report, channel="staff", by=official.name, **fields
+    )
+    return _json(
+        {"report": report_properties(report)},
+        status=201,
+        headers={"Location": f"/api/v1/reports/{report.id}"},
+    )
+
+
+@blueprint.get("/reports/<report_id>")
+@require_role("viewer")
+async def get_report(request: Request, report_id: str) -> HTTPResponse:
+    check_known(request, ())
+    rid = _report_id(report_id)
+    store = store_of(request.app)
+
+    def load() -> dict[str, Any]:
+        report = store.get_report(rid)
+        props = report_properties(report)
+        props["history"] = [h.to_dict() for h in store.report_history(rid)]
+        return props
+
+    return _json({"report": await run_blocking(load)}, headers={"Cache-Control": "no-store"})
+
+
+@blueprint.patch("/reports/<report_id>")
+@require_role("operator")
+async def patch_report(request: Request, report_id: str) -> HTTPResponse:
+    rid = _report_id(report_id)
+    body = json_object(request, ("status", "note", "duplicate_of"))
+    status = body.get("status")
+    if not isinstance(status, str):
+        raise ApiError(400, f"status is required: one of {', '.join(vocab.REPORT_STATUSES)}")
+    dup = body.get("duplicate_of")
+    if dup is not None and (isinstance(dup, bool) or not isinstance(dup, int)):
+        raise ApiError(400, "duplicate_of must be a report id (integer)")
+    store = store_of(request.app)
+
+    def change() -> dict[str, Any]:
+        report = store.change_status(
+            rid, status, by=request.ctx.official.name, note=body.get("note"), duplicate_of=dup
+        )
+        props = report_properties(report)
+        props["history"] = [h.to_dict() for h in store.report_history(rid)]
+        return props
+
+    return _json({"report": await run_blocking(change)})
+
+
+@blueprint.post("/reports/<report_id>/photos")
+@require_role("operator")
+async def add_photo(request: Request, report_id: str) -> HTTPResponse:
+    rid = _report_id(report_id)
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype not in PHOTO_TYPES:
+        raise ApiError(415, f"Content-Type must be one of {', '.join(PHOTO_TYPES)}")
+    data = request.body or b""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ApiError(413, f"photo larger than {MAX_PHOTO_BYTES} bytes")
+    store = store_of(request.app)
+
+    def save() -> str:
+        store.get_report(rid)  # 404 before writing the file
+        ref = store.save_photo(data, ctype)
+        store.attach_photo(rid, ref)
+        return ref
+
+    ref = await run_blocking(save)
+    return _json({"photo": ref, "url": f"/api/v1/photos/{ref}"}, status=201)
+
+
+@blueprint.get("/photos/<ref>")
+@require_role("viewer")
+async def get_photo(request: Request, ref: str) -> HTTPResponse:
+    store = store_of(request.app)
+
+    def read() -> tuple[bytes, str]:
+        path = store.photo_path(ref)
+        if not path.is_file():
+            raise ApiError(404, "photo not found")
+        return path.read_bytes(), store.photo_content_type(ref)
+
+    data, ctype = await run_blocking(read)
+    return raw(
+        data,
+        content_type=ctype,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# ---------------------------------------------------------------------- evacuees
+@blueprint.get("/evacuees/summary")
+@require_role("viewer")
+async def evacuee_summary(request: Request) -> HTTPResponse:
+    check_known(request, ("bbox", "cell"))
+    bbox = bbox_param(request)
+    cell = float_param(request, "cell", 0.001, 1.0)
+    summary = await run_blocking(store_of(request.app).evacuee_summary, bbox, cell)
+    summary["labels"] = {"place_types": vocab.PLACE_TYPES, "vulnerable": vocab.VULNERABLE_KEYS}
+    return _json(summary, headers={"Cache-Control": "no-store"})
+
+
+# ---------------------------------------------------------------------- shelters
+@blueprint.get("/shelters")
+@require_role("viewer")
+async def list_shelters(request: Request) -> HTTPResponse:
+    check_known(request, ("bbox", "kind", "limit"))
+    bbox = bbox_param(request) or (-180.0, -90.0, 180.0, 90.0)
+    kind = single(request, "kind", 20)
+    if kind is not None and kind not in SITE_KINDS:
+        raise ApiError(400, f"kind must be one of {', '.join(SITE_KINDS)}")
+    limit = int_param(request, "limit", 1000, 1, MAX_LIMIT)
+    index = gis_index(request.app)
+    store = store_of(request.app)
+
+    def load() -> dict[str, Any]:
+        sites = index.sites_in_bbox(*bbox, kind=kind, limit=limit)
+        latest = store.latest_shelter_status([s.id for s in sites])
+        meta = getattr(index, "meta", None) or []
+        return feature_collection(
+            [site_feature(s, latest.get(s.id)) for s in sites],
+            count=len(sites),
+            attribution=sorted({m.get("attribution") for m in meta if m.get("attribution")}),
+        )
+
+    return _json(await run_blocking(load), headers={"Cache-Control": "no-store"})
+
+
+@blueprint.put("/shelters/<shelter_id>/status")
+@require_role("operator")
+async def put_shelter_status(request: Request, shelter_id: str) -> HTTPResponse:
+    body = json_object(request, ("status", "congestion", "shortages"))
+    index = gis_index(request.app)
+    if len(shelter_id) > 32 or index.get_site(shelter_id) is None:
+        raise ApiError(404, f"no designated site with 共通ID {shelter_id[:32]!r}")
+    status = body.get("status")
+    if not isinstance(status, str):
+        raise ApiError(400, "status is required: open or closed")
+    congestion = body.get("congestion")
+    if congestion is not None and not isinstance(congestion, str):
+        raise ApiError(400, f"congestion must be one of {', '.join(vocab.CONGESTION)}")
+    row = await run_blocking(
+        store_of(request.app).set_shelter_status,
+        shelter_id,
+        status,
+        congestion,
+        body.get("shortages") or [],
+        request.ctx.official.name,
+    )
+    return _json({"shelter_status": row.to_dict()})
+
+
+# ---------------------------------------------------------------------- officials (admin)
+@blueprint.get("/officials")
+@require_role("admin")
+async def list_officials(request: Request) -> HTTPResponse:
+    rows = await run_blocking(store_of(request.app).list_officials)
+    return _json({"officials": [o.to_dict() for o in rows]})
+
+
+@blueprint.post("/officials")
+@require_role("admin")
+async def add_official(request: Request) -> HTTPResponse:
+    body = json_object(request, ("name", "role"))
+    name, role = body.get("name"), body.get("role")
+    if not isinstance(name, str) or not isinstance(role, str):
+        raise ApiError(400, "name and role (viewer, operator or admin) are required")
+    official, token = await run_blocking(store_of(request.app).add_official, name, role)
+    return _json({"official": official.to_dict(), "token": token}, status=201)
+
+
+@blueprint.delete("/officials/<name>")
+@require_role("admin")
+async def revoke_official(request: Request, name: str) -> HTTPResponse:
+    if len(name) > 100:
+        raise ApiError(400, "name is longer than 100 characters")
+    if not await run_blocking(store_of(request.app).revoke_official, name):
+        raise ApiError(404, f"no active official named {name!r}")
+    return _json({"revoked": name})

@@ -1,0 +1,336 @@
+/* 防災ダッシュボード: officials' single page. All user text goes through textContent (never
+ * innerHTML), so report text such as <img src=x onerror=alert(1)> shows as text. */
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "bosai.officials.token";
+  var REFRESH_MS = 30000;
+  var COLORS = {
+    road_flooded: "#1e88e5", building_damage: "#6d4c41", landslide: "#8d6e63", fire: "#e53935",
+    road_blocked: "#fb8c00", river_rising: "#3949ab", power_outage: "#fdd835", water_outage: "#00acc1",
+    injured_person: "#d81b60", shelter_status: "#43a047", evacuee: "#7cb342", supply_request: "#8e24aa",
+    other: "#757575"
+  };
+  var CONGESTION_COLORS = { vacant: "#43a047", moderate: "#fdd835", crowded: "#fb8c00", full: "#e53935", closed: "#616161" };
+
+  var meta = null, me = null, map = null, cluster = null, shelterLayer = null;
+  var refreshTimer = null, shelterTimer = null, selectedId = null, nextCursor = null, fitted = false;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        if (k === "text") { node.textContent = attrs[k] == null ? "" : String(attrs[k]); }
+        else if (k === "className") { node.className = attrs[k]; }
+        else { node.setAttribute(k, attrs[k]); }
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c == null) continue;
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    }
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function token() { return sessionStorage.getItem(TOKEN_KEY); }
+  function fmtTime(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    return d.toLocaleString("ja-JP", { timeZone: "Asia/Tokyo", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+  function setStatusLine(text) { $("status-line").textContent = text; }
+
+  function api(path, options) {
+    options = options || {};
+    var headers = options.headers || {};
+    headers["Authorization"] = "Bearer " + token();
+    if (options.body && !headers["Content-Type"]) headers["Content-Type"] = "application/json";
+    options.headers = headers;
+    return fetch(path, options).then(function (resp) {
+      if (resp.status === 401) { signOut("トークンが無効です。もう一度サインインしてください。"); throw new Error("unauthorized"); }
+      return resp;
+    });
+  }
+  function apiJson(path, options) {
+    return api(path, options).then(function (resp) {
+      return resp.json().then(function (body) {
+        if (!resp.ok) {
+          var msg = body && body.error ? body.error.message : ("HTTP " + resp.status);
+          var err = new Error(msg); err.status = resp.status; throw err;
+        }
+        return body;
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ sign in
+  function showSignIn(message) {
+    $("app").hidden = true; $("user-box").hidden = true; $("signin").hidden = false;
+    $("signin-error").textContent = message || "";
+  }
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (refreshTimer) { clearInterval(refreshTimer); refreshTimer = null; }
+    showSignIn(message);
+  }
+  function signIn(tok) {
+    sessionStorage.setItem(TOKEN_KEY, tok);
+    return fetch("/api/v1/me", { headers: { Authorization: "Bearer " + tok } }).then(function (resp) {
+      if (!resp.ok) { sessionStorage.removeItem(TOKEN_KEY); showSignIn("トークンが正しくありません。"); return; }
+      return resp.json().then(function (who) { me = who; start(); });
+    }).catch(function () { showSignIn("サーバーに接続できません。"); });
+  }
+
+  // ------------------------------------------------------------------ filters
+  function buildFilters() {
+    var status = $("f-status");
+    Object.keys(meta.statuses).forEach(function (k) { status.appendChild(el("option", { value: k, text: meta.statuses[k] })); });
+    var box = $("f-categories");
+    Object.keys(meta.categories).forEach(function (k) {
+      var cb = el("input", { type: "checkbox", value: k, id: "f-cat-" + k });
+      cb.checked = true;
+      var sw = el("span", { className: "swatch" }); sw.style.background = COLORS[k] || "#757575";
+      box.appendChild(el("label", { "for": "f-cat-" + k }, cb, sw, meta.categories[k]));
+    });
+  }
+  function selectedCategories() {
+    var all = document.querySelectorAll("#f-categories input[type=checkbox]");
+    var picked = [];
+    for (var i = 0; i < all.length; i++) if (all[i].checked) picked.push(all[i].value);
+    $("f-categories-count").textContent = picked.length === all.length ? "（すべて）" : "（" + picked.length + "種）";
+    return { picked: picked, all: picked.length === all.length };
+  }
+  function filterParams() {
+    var p = new URLSearchParams();
+    var w = $("f-window").value;
+    if (w !== "all") p.set("since", new Date(Date.now() - Number(w) * 3600 * 1000).toISOString());
+    var st = $("f-status").value; if (st) p.set("status", st);
+    var q = $("f-q").value.trim(); if (q) p.set("q", q.slice(0, 100));
+    var cats = selectedCategories();
+    if (!cats.all) {
+      if (cats.picked.length === 0) return null;  // nothing selected: no report can match
+      cats.picked.forEach(function (c) { p.append("category", c); });
+    }
+    return p;
+  }
+
+  // ------------------------------------------------------------------ reports
+  function markerFor(f) {
+    var p = f.properties;
+    var pin = el("span", { className: "report-pin", "data-report-id": String(p.id), title: p.category_label });
+    pin.style.background = COLORS[p.category] || "#757575";
+    var icon = L.divIcon({ className: "report-marker cat-" + p.category, html: pin, iconSize: [18, 18], iconAnchor: [9, 9] });
+    var m = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon, title: p.category_label + " #" + p.id });
+    var popup = el("div", { className: "report-popup" },
+      el("strong", { text: p.category_label + "（" + p.status_label + "）" }), el("br"),
+      el("span", { text: fmtTime(p.reported_at) }), el("br"),
+      el("span", { className: "popup-text", text: (p.text || "").slice(0, 200) }));
+    m.bindPopup(popup);
+    m.on("click", function () { showDetail(p.id); });
+    return m;
+  }
+  function renderReports(features, append) {
+    var tbody = document.querySelector("#report-list tbody");
+    if (!append) { clear(tbody); cluster.clearLayers(); }
+    var markers = [];
+    features.forEach(function (f) {
+      var p = f.properties;
+      var tr = el("tr", { "data-report-id": String(p.id) },
+        el("td", { text: fmtTime(p.reported_at) }),
+        el("td", {}, (function () { var s = el("span", { className: "swatch" }); s.style.background = COLORS[p.category] || "#757575"; return s; })(), p.category_label),
+        el("td", {}, el("span", { className: "badge st-" + p.status, text: p.status_label })),
+        el("td", { className: "text", text: p.text || p.place_text || "" }));
+      if (p.id === selectedId) tr.className = "selected";
+      tr.addEventListener("click", function () { showDetail(p.id); });
+      tbody.appendChild(tr);
+      if (f.geometry) markers.push(markerFor(f));
+    });
+    cluster.addLayers(markers);
+    var rows = tbody.querySelectorAll("tr").length;
+    $("list-count").textContent = "（" + rows + "件" + (nextCursor ? "以上" : "") + "）";
+    $("more").hidden = !nextCursor;
+    if (!fitted && markers.length) {
+      fitted = true;
+      map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 14 });
+    }
+  }
+  function loadReports(append) {
+    var p = filterParams();
+    if (p === null) { nextCursor = null; renderReports([], false); setStatusLine("種別が選択されていません。"); return Promise.resolve(); }
+    p.set("limit", "500");
+    if (append && nextCursor) p.set("cursor", nextCursor);
+    return apiJson("/api/v1/reports?" + p.toString()).then(function (fc) {
+      nextCursor = fc.next_cursor || null;
+      renderReports(fc.features, append);
+      setStatusLine("最終更新 " + new Date().toLocaleTimeString("ja-JP"));
+    }).catch(function (e) { if (e.message !== "unauthorized") setStatusLine("報告を読み込めません: " + e.message); });
+  }
+
+  // ------------------------------------------------------------------ detail
+  function field(dl, label, value) {
+    if (value == null || value === "" || (Array.isArray(value) && value.length === 0)) return;
+    dl.appendChild(el("dt", { text: label }));
+    dl.appendChild(el("dd", { text: Array.isArray(value) ? value.join("、") : String(value) }));
+  }
+  function showDetail(id) {
+    selectedId = id;
+    var rows = document.querySelectorAll("#report-list tbody tr");
+    for (var i = 0; i < rows.length; i++) rows[i].className = rows[i].getAttribute("data-report-id") === String(id) ? "selected" : "";
+    return apiJson("/api/v1/reports/" + encodeURIComponent(id)).then(function (body) { renderDetail(body.report); })
+      .catch(function (e) { if (e.message !== "unauthorized") setStatusLine("報告を表示できません: " + e.message); });
+  }
+  function renderDetail(r) {
+    $("detail").hidden = false;
+    $("d-id").textContent = String(r.id);
+    var dl = $("d-fields"); clear(dl);
+    field(dl, "種別", r.category_label);
+    field(dl, "状態", r.status_label);
+    field(dl, "緊急度", r.urgency_label);
+    field(dl, "日時", fmtTime(r.reported_at));
+    field(dl, "内容", r.text);
+    field(dl, "場所", r.place_text);
+    if (r.lat != null) field(dl, "位置", r.lat.toFixed(5) + ", " + r.lon.toFixed(5) + (r.accuracy_m != null ? "（±" + Math.round(r.accuracy_m) + "m）" : ""));
+    field(dl, "人数", r.headcount);
+    field(dl, "必要なもの", (r.needs || []).map(function (n) { return (meta.supplies && meta.supplies[n]) || n; }));
+    field(dl, "避難所ID", r.shelter_id);
+    field(dl, "経路", r.channel);
+    field(dl, "重複元", r.duplicate_of ? "#" + r.duplicate_of : null);
+    var photos = $("d-photos"); clear(photos);
+    (r.photo_urls || []).forEach(function (url) {
+      api(url).then(function (resp) { return resp.ok ? resp.blob() : null; }).then(function (blob) {
+        if (!blob) return;
+        photos.appendChild(el("img", { src: URL.createObjectURL(blob), alt: "報告の写真" }));
+      }).catch(function () {});
+    });
+    var hist = $("d-history"); clear(hist);
+    (r.history || []).forEach(function (h) {
+      var line = fmtTime(h.at) + " " + (h.old_status ? meta.statuses[h.old_status] + " → " : "") + meta.statuses[h.new_status] + "（" + h.by + "）" + (h.note ? " " + h.note : "");
+      hist.appendChild(el("li", { text: line }));
+    });
+    var canChange = me && (me.role === "operator" || me.role === "admin");
+    var allowed = meta.transitions[r.status] || [];
+    $("d-form").hidden = !canChange || allowed.length === 0;
+    $("d-readonly").hidden = canChange;
+    $("d-error").textContent = "";
+    var sel = $("d-status"); clear(sel);
+    allowed.forEach(function (s) { sel.appendChild(el("option", { value: s, text: meta.statuses[s] })); });
+    $("d-dup-label").hidden = sel.value !== "duplicate";
+    $("d-form").setAttribute("data-report-id", String(r.id));
+  }
+  function submitStatus(ev) {
+    ev.preventDefault();
+    var id = $("d-form").getAttribute("data-report-id");
+    var body = { status: $("d-status").value };
+    var note = $("d-note").value.trim(); if (note) body.note = note;
+    if (body.status === "duplicate") body.duplicate_of = Number($("d-dup").value);
+    apiJson("/api/v1/reports/" + encodeURIComponent(id), { method: "PATCH", body: JSON.stringify(body) })
+      .then(function (res) { $("d-note").value = ""; renderDetail(res.report); setStatusLine("報告 #" + id + " を「" + res.report.status_label + "」にしました。"); return loadReports(false); })
+      .catch(function (e) { $("d-error").textContent = e.message; });
+  }
+
+  // ------------------------------------------------------------------ export
+  function exportAs(fmt) {
+    var p = filterParams();
+    if (p === null) { setStatusLine("種別が選択されていません。"); return; }
+    p.set("format", fmt); p.set("limit", "5000");
+    api("/api/v1/reports?" + p.toString()).then(function (resp) {
+      if (!resp.ok) throw new Error("HTTP " + resp.status);
+      return resp.blob();
+    }).then(function (blob) {
+      var stamp = new Date().toISOString().slice(0, 16).replace(/[-:T]/g, "");
+      var a = el("a", { href: URL.createObjectURL(blob), download: "reports-" + stamp + (fmt === "csv" ? ".csv" : ".geojson") });
+      document.body.appendChild(a); a.click(); a.remove();
+    }).catch(function (e) { if (e.message !== "unauthorized") setStatusLine("出力できません: " + e.message); });
+  }
+
+  // ------------------------------------------------------------------ evacuees
+  function loadEvacuees() {
+    return apiJson("/api/v1/evacuees/summary").then(function (s) {
+      $("ev-total").textContent = "登録 " + s.total.registrations + "件・" + s.total.people + "人";
+      var tbody = document.querySelector("#ev-table tbody"); clear(tbody);
+      Object.keys(s.by_place_type).forEach(function (k) {
+        var v = s.by_place_type[k];
+        tbody.appendChild(el("tr", {}, el("td", { text: meta.place_types[k] || k }), el("td", { text: String(v.registrations) }), el("td", { text: String(v.people) })));
+      });
+      $("ev-help").textContent = "支援が必要な世帯 " + s.total.households_needing_help + "（うち医療 " + s.total.households_with_medical_needs + "）";
+    }).catch(function () {});
+  }
+
+  // ------------------------------------------------------------------ shelters
+  function loadShelters() {
+    if (map.getZoom() < 11) { shelterLayer.clearLayers(); $("shelter-note").textContent = "避難所は地図を拡大すると表示されます。"; return; }
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return Math.max(-180, Math.min(180, v)).toFixed(5); });
+    apiJson("/api/v1/shelters?limit=1000&bbox=" + bbox.join(",")).then(function (fc) {
+      shelterLayer.clearLayers();
+      fc.features.forEach(function (f) {
+        var p = f.properties;
+        var color = CONGESTION_COLORS[p.congestion] || (p.status === "open" ? "#43a047" : "#9e9e9e");
+        var m = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 6, color: "#263238", weight: 1, fillColor: color, fillOpacity: 0.9 });
+        var state = p.status ? (meta.shelter_states[p.status] + (p.congestion_label ? "・" + p.congestion_label : "")) : "情報なし";
+        var shortages = (p.shortages || []).map(function (x) { return meta.supplies[x] || x; }).join("、");
+        m.bindPopup(el("div", { className: "shelter-popup" }, el("strong", { text: p.name }), el("br"), el("span", { text: p.address || "" }), el("br"),
+          el("span", { text: "状況: " + state }), shortages ? el("div", { text: "不足: " + shortages }) : null,
+          p.status_at ? el("div", { className: "note", text: "更新 " + fmtTime(p.status_at) + "（" + p.status_by + "）" }) : null));
+        shelterLayer.addLayer(m);
+      });
+      $("shelter-note").textContent = "避難所 " + fc.features.length + "か所を表示（色は混雑状況）";
+    }).catch(function (e) { if (e.message !== "unauthorized") $("shelter-note").textContent = "避難所の情報を表示できません: " + e.message; });
+  }
+
+  // ------------------------------------------------------------------ start
+  function refreshAll() { loadReports(false); loadEvacuees(); loadShelters(); }
+  function setAuto() {
+    if (refreshTimer) { clearInterval(refreshTimer); refreshTimer = null; }
+    if ($("f-auto").checked) refreshTimer = setInterval(refreshAll, REFRESH_MS);
+  }
+  function start() {
+    $("signin").hidden = true; $("app").hidden = false; $("user-box").hidden = false;
+    $("user-name").textContent = me.name; $("user-role").textContent = { viewer: "閲覧", operator: "担当", admin: "管理者" }[me.role] || me.role;
+    if (!map) {
+      map = L.map("map", { preferCanvas: false }).setView([36.5, 138.0], 5);
+      L.tileLayer(meta.tiles_url, { maxZoom: 18, attribution: meta.tiles_attribution }).addTo(map);
+      map.attributionControl.addAttribution("出典：国土地理院・国土交通省のオープンデータを加工して作成");
+      cluster = L.markerClusterGroup({ maxClusterRadius: 50 });
+      map.addLayer(cluster);
+      shelterLayer = L.layerGroup().addTo(map);
+      map.on("moveend", function () { clearTimeout(shelterTimer); shelterTimer = setTimeout(loadShelters, 400); });
+    }
+    setTimeout(function () { map.invalidateSize(); }, 0);
+    refreshAll();
+    setAuto();
+  }
+  function init() {
+    fetch("/api/v1/meta").then(function (r) { return r.json(); }).then(function (m) {
+      meta = m;
+      var ul = $("attribution-lines");
+      m.attribution.forEach(function (line) { ul.appendChild(el("li", { text: line })); });
+      ul.appendChild(el("li", { text: "地図：国土地理院（地理院タイル）ほか設定されたタイル / Leaflet" }));
+      buildFilters();
+      $("signin-form").addEventListener("submit", function (ev) { ev.preventDefault(); signIn($("token").value.trim()); $("token").value = ""; });
+      $("signout").addEventListener("click", function () { signOut(""); });
+      $("filters").addEventListener("submit", function (ev) { ev.preventDefault(); selectedId = null; loadReports(false); });
+      $("f-categories").addEventListener("change", function () { loadReports(false); });
+      $("f-window").addEventListener("change", function () { loadReports(false); });
+      $("f-status").addEventListener("change", function () { loadReports(false); });
+      $("f-reset").addEventListener("click", function () {
+        $("f-window").value = "all"; $("f-status").value = ""; $("f-q").value = "";
+        var all = document.querySelectorAll("#f-categories input[type=checkbox]");
+        for (var i = 0; i < all.length; i++) all[i].checked = true;
+        loadReports(false);
+      });
+      $("f-auto").addEventListener("change", setAuto);
+      $("more").addEventListener("click", function () { loadReports(true); });
+      $("export-csv").addEventListener("click", function () { exportAs("csv"); });
+      $("export-geojson").addEventListener("click", function () { exportAs("geojson"); });
+      $("d-form").addEventListener("submit", submitStatus);
+      $("d-status").addEventListener("change", function () { $("d-dup-label").hidden = $("d-status").value !== "duplicate"; });
+      $("d-close").addEventListener("click", function () { $("detail").hidden = true; selectedId = null; });
+      var tok = token();
+      if (tok) signIn(tok); else showSignIn("");
+    }).catch(function () { showSignIn("サーバーに接続できません。"); });
+  }
+  document.addEventListener("DOMContentLoaded", init);
+})();

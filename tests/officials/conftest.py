@@ -1,0 +1,147 @@
+"""Fixtures for the officials' app: fresh settings + database per test, the app served live.
+
+sanic-testing is not installed in the project venv, so the real app is served on a free loopback
+port from a background thread (``app.create_server``) and exercised with ``requests``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from bot.settings import get_settings
+from bot.store import Store, clear_stores, get_store
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """Serve a Sanic app on 127.0.0.1:<free port> in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._server: Any = None
+        self._thread = threading.Thread(target=self._run, name="live-sanic", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._start())
+        except BaseException as exc:  # surfaced by start()
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _start(self) -> None:
+        server = await self.app.create_server(
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+        )
+        await server.startup()
+        await server.before_start()
+        await server.after_start()
+        self._server = server
+
+    async def _stop(self) -> None:
+        server = self._server
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the app did not start within 30 s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(30)
+        self._loop.close()
+
+
+@dataclass
+class Api:
+    """A live officials' app with a store and one token per role."""
+
+    url: str
+    store: Store
+    tokens: dict[str, str]
+    server: LiveServer
+    tmp_path: Path
+
+    def request(self, method: str, path: str, role: str | None = "viewer", **kw: Any) -> requests.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        if role is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[role]}"
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kw)
+
+    def get(self, path: str, role: str | None = "viewer", **kw: Any) -> requests.Response:
+        return self.request("GET", path, role, **kw)
+
+
+@pytest.fixture
+def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Fresh var dir and SQLite database; map tiles from a dead loopback port (never internet)."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("BOSAI_VAR_DIR", str(var))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'reports.db'}")
+    monkeypatch.setenv("BOSAI_RESIDENT_SECRET", "test-resident-secret")
+    monkeypatch.setenv("BOSAI_GIS_CACHE", str(tmp_path / "no-gis-cache"))
+    monkeypatch.setenv("BOSAI_TILES_URL", "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png")
+    get_settings.cache_clear()
+    clear_stores()
+    yield tmp_path
+    clear_stores()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def make_api(settings_env: Path) -> Iterator[Callable[..., Api]]:
+    servers: list[LiveServer] = []
+
+    def make(gis_loader: Callable[[Path], Any] | None = None) -> Api:
+        from bot.officials.app import create_app
+
+        app = create_app(name=f"officials_test_{uuid.uuid4().hex[:12]}")
+        if gis_loader is not None:
+            app.ctx.gis_loader = gis_loader
+        store = get_store()
+        store.upgrade()
+        tokens = {role: store.add_official(f"{role}-user", role)[1] for role in ("viewer", "operator", "admin")}
+        server = LiveServer(app).start()
+        servers.append(server)
+        return Api(server.url, store, tokens, server, settings_env)
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api]) -> Api:
+    return make_api()
