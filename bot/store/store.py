@@ -678,7 +678,7 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidInput(f"{name} must be a timezone-aware datetime")
-    return value
+    return value.astimezone(timezone.utc)
 
 
 def _check_channel(channel: str) -> None:

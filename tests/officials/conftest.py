@@ -66,7 +66,21 @@ class LiveServer:
         await server.before_stop()
         server.close()
         await server.wait_closed()
+        # graceful shutdown as Sanic's own runner does: close idle keep-alive connections
+        for conn in list(server.connections):
+            conn.close_if_idle()
+        for _ in range(40):
+            if not server.connections:
+                break
+            await asyncio.sleep(0.05)
+        for conn in list(server.connections):
+            conn.abort()
         await server.after_stop()
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def start(self) -> LiveServer:
         self._thread.start()
@@ -102,6 +116,17 @@ class Api:
 
     def get(self, path: str, role: str | None = "viewer", **kw: Any) -> requests.Response:
         return self.request("GET", path, role, **kw)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sanic_test_mode() -> Iterator[None]:
+    """Several apps start in one process: keep Sanic's touch-ups re-runnable (as sanic-testing does)."""
+    from sanic import Sanic
+
+    previous = Sanic.test_mode
+    Sanic.test_mode = True
+    yield
+    Sanic.test_mode = previous
 
 
 @pytest.fixture
