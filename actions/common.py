@@ -1,0 +1,156 @@
+"""Dialogue control shared by every flow: language, cancel, correct, a location outside forms."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms.location import CLEARED, HERE
+from actions.parsing import language_command, looks_english, normalize
+from actions.tracking import coords, entity_values, latest_intent, latest_text
+
+_EN = ("en", "english", "英語", "えいご", "エイゴ", "eng")
+_JA = ("ja", "japanese", "日本語", "にほんご", "ニホンゴ", "jp", "nihongo")
+_HIRAGANA = "\u3041-\u309f"
+# Slots that only live while a form runs (helpers reset by cancel).
+HELPER_SLOTS = ("requested_slot", "report_confirm", "report_fix", "shelter_id")
+
+
+def language_value(value: Any) -> str | None:
+    norm = normalize(str(value or ""))
+    if any(w in norm for w in _JA):
+        return "ja"
+    if any(w in norm for w in _EN):
+        return "en"
+    return None
+
+
+def detect_language(intent: str | None, text: str, entities: list[Any], current: str | None) -> str | None:
+    """The language to switch to, or None to keep the current one."""
+    command = language_command(text)
+    if command:
+        return command
+    if intent == "set_language":
+        for value in entities:
+            lang = language_value(value)
+            if lang:
+                return lang
+        return language_value(text) or ("en" if looks_english(text) else None)
+    if current != "en" and looks_english(text):
+        return "en"
+    if current == "en" and len(re.findall(f"[{_HIRAGANA}]", text)) >= 3:
+        return "ja"
+    return None
+
+
+class ActionDetectLanguage(Action):
+    """Custom slot mapping of ``language`` (runs on every user turn in action_extract_slots)."""
+
+    def name(self) -> str:
+        return "action_detect_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        current = tracker.get_slot("language")
+        lang = detect_language(
+            latest_intent(tracker), latest_text(tracker), entity_values(tracker, "language"), current
+        )
+        if lang and lang != current:
+            return [SlotSet("language", lang)]
+        return []
+
+
+def last_form(tracker: Tracker) -> str | None:
+    """The form active now, or the one that was active last."""
+    if tracker.active_loop_name:
+        return tracker.active_loop_name
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name"):
+            return str(event["name"])
+    return None
+
+
+def form_slots(domain: dict[str, Any], form: str | None) -> list[str]:
+    if not form:
+        return []
+    return list(((domain.get("forms") or {}).get(form) or {}).get("required_slots") or [])
+
+
+class ActionCancelForm(Action):
+    """Forget what the cancelled form collected (runs after action_deactivate_loop)."""
+
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        names = dict.fromkeys(form_slots(domain, last_form(tracker)) + list(HELPER_SLOTS))
+        events: list[EventType] = []
+        for name in names:
+            if name in ("location", "location_confirm"):
+                events += [SlotSet(k, v) for k, v in CLEARED.items()]
+            else:
+                events.append(SlotSet(name, None))
+        dispatcher.utter_message(response="utter_cancelled")
+        return events
+
+
+class ActionCorrectForm(Action):
+    """'間違えた' inside a form: ask the previous answer again (or reopen the read-back)."""
+
+    def name(self) -> str:
+        return "action_correct_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        slots = form_slots(domain, tracker.active_loop_name)
+        requested = tracker.get_slot("requested_slot")
+        if requested == "report_confirm":
+            dispatcher.utter_message(response="utter_correct_again")
+            return [SlotSet("report_confirm", False), SlotSet("report_fix", None)]
+        if requested == "report_fix":
+            dispatcher.utter_message(response="utter_correct_again")
+            return []
+        position = slots.index(requested) if requested in slots else len(slots)
+        for name in reversed(slots[:position]):
+            if name in ("report_fix", "report_confirm"):
+                continue
+            if tracker.get_slot(name) is None:
+                continue
+            dispatcher.utter_message(response="utter_correct_again")
+            if name in ("location", "location_confirm"):
+                return [SlotSet(k, v) for k, v in CLEARED.items()]
+            return [SlotSet(name, None)]
+        if requested in ("location", "location_confirm"):
+            dispatcher.utter_message(response="utter_correct_again")
+            return [SlotSet(k, v) for k, v in CLEARED.items()]
+        dispatcher.utter_message(response="utter_correct_nothing")
+        return []
+
+
+class ActionReceiveLocation(Action):
+    """A location sent outside a form: keep it and offer what can be done with it."""
+
+    def name(self) -> str:
+        return "action_receive_location"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if coords(tracker) is None:
+            dispatcher.utter_message(response="utter_location_invalid")
+            return [SlotSet(k, v) for k, v in CLEARED.items()]
+        dispatcher.utter_message(response="utter_location_received")
+        return [
+            SlotSet("location", HERE),
+            SlotSet("location_source", "gps"),
+            SlotSet("location_address", None),
+            SlotSet("location_confirm", True),
+        ]

@@ -1,0 +1,45 @@
+"""Validators of the shelter search and shelter lookup forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms.common import resolve_shelter
+from actions.forms.location import LocationSlotsMixin
+from actions.parsing import parse_hazard
+from actions.tracking import latest_text
+
+
+class ValidateShelterSearchForm(LocationSlotsMixin, FormValidationAction):
+    def name(self) -> str:
+        return "validate_shelter_search_form"
+
+    async def validate_hazard(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        kind = parse_hazard(str(slot_value or ""))
+        if kind is None:
+            dispatcher.utter_message(response="utter_not_understood_answer")
+        return {"hazard": kind}
+
+
+class ValidateShelterLookupForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_shelter_lookup_form"
+
+    async def validate_shelter_name(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        found = await resolve_shelter(str(slot_value or latest_text(tracker)), dispatcher)
+        return found or {"shelter_name": None, "shelter_id": None}
