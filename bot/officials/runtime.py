@@ -43,11 +43,14 @@ def default_gis_loader(cache_dir: Path) -> Any:
             "and restart the officials' app"
         )
     try:
+        from gis.errors import CacheMissingError
         from gis.service import load_index
     except ImportError as exc:
         raise GisUnavailable(f"the GIS package is not available: {exc}") from exc
     try:
         return load_index(cache_dir)
+    except CacheMissingError as exc:
+        raise GisUnavailable(f"{exc} (then restart the officials' app)") from exc
     except FileNotFoundError as exc:
         raise GisUnavailable(
             f"the GIS cache is incomplete ({exc}): run `bosai data import` and restart"

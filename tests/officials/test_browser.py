@@ -1,0 +1,161 @@
+"""The dashboard in real headless Chromium (Debian's /usr/bin/chromium; no browser download).
+
+Signs in, sees a seeded report on the map and in the list, filters it out and back, opens the
+detail with its photo, changes the status, exports CSV, and checks that a report text made of
+HTML shows as text. Map tiles point at a dead loopback port; any non-loopback request fails the
+test. A screenshot goes to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.officials import build_assets
+from bot.settings import REPO_ROOT
+from tests.officials.conftest import Api
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(REPO_ROOT) / "test-artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield b
+        b.close()
+
+
+def test_dashboard_end_to_end(api: Api, browser) -> None:
+    if build_assets.missing_assets():
+        build_assets.build()
+    store = api.store
+    flood = store.create_report(category="road_flooded", text="駅前の道路が冠水しています", lat=43.068,
+                                lon=141.350, place_text="札幌駅前", channel="line", headcount=2)
+    store.attach_photo(flood.id, store.save_photo(tiny_png(), "image/png"))
+    xss = store.create_report(category="other", text=XSS, lat=41.77, lon=140.73, channel="telegram")
+
+    context = browser.new_context(accept_downloads=True, locale="ja-JP", viewport={"width": 1400, "height": 900})
+    outside: list[str] = []
+
+    def guard(route):
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("blob:", "data:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    page.goto(api.url + "/")
+    page.fill("#token", "bosai_not_a_token")
+    page.click("#signin-button")
+    page.wait_for_selector("#signin-error:has-text('正しくありません')")
+    page.fill("#token", api.tokens["operator"])
+    page.click("#signin-button")
+    page.wait_for_selector("#user-name:has-text('operator-user')")
+
+    row = page.locator(f"#report-list tr[data-report-id='{flood.id}']")
+    pin = page.locator(f"#map .report-pin[data-report-id='{flood.id}']")
+    row.wait_for()
+    pin.wait_for()
+    assert "駅前の道路が冠水しています" in row.inner_text()
+    assert page.locator(f"#map .report-pin[data-report-id='{xss.id}']").count() == 1
+
+    # user text is text: the HTML shows literally, no element is created, no script ran
+    xss_cell = page.locator(f"#report-list tr[data-report-id='{xss.id}'] td.text")
+    assert xss_cell.inner_text() == XSS
+    assert page.locator("#report-list img, #map img[src='x']").count() == 0
+
+    # filter out by category, then back
+    page.click("#f-categories-box summary")
+    page.uncheck("#f-cat-road_flooded")
+    row.wait_for(state="detached")
+    pin.wait_for(state="detached")
+    assert page.locator(f"#report-list tr[data-report-id='{xss.id}']").count() == 1
+    page.check("#f-cat-road_flooded")
+    row.wait_for()
+    pin.wait_for()
+    page.click("#f-categories-box summary")
+    # and by text
+    page.fill("#f-q", "冠水")
+    page.click("#f-apply")
+    page.locator(f"#report-list tr[data-report-id='{xss.id}']").wait_for(state="detached")
+    assert row.count() == 1
+    page.click("#f-reset")
+    page.locator(f"#report-list tr[data-report-id='{xss.id}']").wait_for()
+
+    # detail with photo, then status change
+    row.click()
+    page.wait_for_selector(f"#d-id:has-text('{flood.id}')")
+    img = page.locator("#d-photos img")
+    img.wait_for()
+    assert img.get_attribute("src").startswith("blob:")
+    page.wait_for_function("document.querySelector('#d-photos img').naturalWidth === 8")
+    page.select_option("#d-status", "confirmed")
+    page.fill("#d-note", "現地で確認")
+    page.click("#d-apply")
+    page.wait_for_selector(f"#report-list tr[data-report-id='{flood.id}'] .badge:has-text('確認済み')")
+    assert store.get_report(flood.id).status == "confirmed"
+    last = store.report_history(flood.id)[-1]
+    assert (last.old_status, last.new_status, last.by, last.note) == ("new", "confirmed", "operator-user", "現地で確認")
+    assert "現地で確認" in page.locator("#d-history").inner_text()
+
+    # detail of the HTML report: still text
+    page.locator(f"#report-list tr[data-report-id='{xss.id}']").click()
+    page.wait_for_selector(f"#d-id:has-text('{xss.id}')")
+    assert XSS in page.locator("#d-fields").inner_text()
+    assert page.locator("#d-fields img").count() == 0
+
+    # export CSV
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert "駅前の道路が冠水しています" in text and "確認済み" in text and XSS in text
+
+    # evacuee summary and attribution are on the page
+    assert "登録 0件" in page.locator("#ev-total").inner_text()
+    assert "国土地理院" in page.locator("#attribution-lines").inner_text()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    context.close()
+
+    assert dialogs == [], f"a script ran: {dialogs}"
+    assert errors == [], errors
+    assert outside == [], f"requests left the machine: {outside}"
