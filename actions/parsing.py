@@ -74,8 +74,8 @@ def parse_count(text: str | int | float | None) -> int | None:
     if isinstance(text, bool):
         return None
     if isinstance(text, (int, float)):
-        value = int(text)
-        return value if 0 < value <= 10000 else None
+        number = int(text)
+        return number if 0 < number <= 10000 else None
     norm = normalize(str(text))
     groups = [kanji_to_int(m.group(1)) for m in _COUNTER.finditer(norm)]
     groups_ok = [g for g in groups if g is not None]

@@ -33,7 +33,7 @@ def _matches(variation: dict[str, Any], lang: str) -> bool:
     return True
 
 
-def template(domain: DomainDict, name: str, lang: str) -> str:
+def template(domain: DomainDict, name: str, lang: str, /) -> str:
     """The text of response ``name`` for ``lang`` (conditional variation first, as Rasa does)."""
     variations = (domain.get("responses") or {}).get(name) or []
     conditional = [v for v in variations if v.get("condition") and _matches(v, lang)]
@@ -44,9 +44,9 @@ def template(domain: DomainDict, name: str, lang: str) -> str:
     raise KeyError(f"response {name!r} has no text in the domain")
 
 
-def render(domain: DomainDict, name: str, lang: str, **values: Any) -> str:
+def render(domain: DomainDict, response: str, lang: str, /, **values: Any) -> str:
     """Fill the response text with ``values``; unknown placeholders render empty."""
-    text = template(domain, name, lang)
+    text = template(domain, response, lang)
     fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
     data = _Blank({k: "" if v is None else v for k, v in values.items()})
     for f in fields:

@@ -50,10 +50,11 @@ def report_store() -> Store:
     return store
 
 
-def clear() -> None:
-    """Forget cached resources (tests that switch settings)."""
+def clear(gis: bool = True) -> None:
+    """Forget cached resources (tests that switch settings); ``gis=False`` keeps the index."""
     with _lock:
-        _gis.clear()
+        if gis:
+            _gis.clear()
         _migrated.clear()
 
 
