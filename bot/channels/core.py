@@ -261,6 +261,14 @@ class CollectingOutput(OutputChannel):
                     if isinstance(b, dict) and b.get("title") and b.get("payload")
                 ]
         image = message.get("image")
+        if location_request and not text and not buttons and self.replies:
+            # Rasa's REST channel returns ``custom`` apart from the text it belongs to
+            last = self.replies[-1]
+            if not last.image:
+                last.location_request = True
+                location_request = False
+                if not image:
+                    return
         if text or buttons or location_request:
             self.replies.append(
                 BotReply(
