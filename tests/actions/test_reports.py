@@ -9,7 +9,12 @@ from actions.evacuation import ActionSubmitEvacuation
 from actions.forms.evacuation import ValidateRegisterEvacuationForm
 from actions.forms.location import CLEARED
 from actions.forms.reports import ValidateReportDamageForm
-from actions.reports import REPORT_SLOTS, ActionAskReportConfirm, ActionSubmitReport, ActionSubmitShelterStatus
+from actions.reports import (
+    REPORT_SLOTS,
+    ActionAskReportConfirm,
+    ActionSubmitReport,
+    ActionSubmitShelterStatus,
+)
 from actions.supplies import ActionSubmitSupplies
 from bot.store import ReportQuery
 from tests.actions.conftest import make_tracker, responses, run, validate
