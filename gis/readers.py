@@ -124,8 +124,20 @@ def detect_text_encoding(data: bytes, file: str) -> tuple[str, list[Problem]]:
         return "utf-8", []
     except UnicodeDecodeError as utf_exc:
         try:
-            data.decode("cp932")
-            return "cp932", []
+            text = data.decode("cp932")
+            # Python's cp932 maps the unused bytes 0xFD-0xFF and the user-defined area to the
+            # private use area: no open data uses them, so they mean "not really CP932"
+            pua = _PUA_RE.search(text)
+            if pua is None:
+                return "cp932", []
+            offset = len(text[: pua.start()].encode("cp932"))
+            return "unknown", [
+                Problem(
+                    file,
+                    _byte_where(data, offset),
+                    "unknown text encoding: neither UTF-8 nor CP932 (Shift_JIS)",
+                )
+            ]
         except UnicodeDecodeError:
             return "unknown", [
                 Problem(
@@ -134,6 +146,9 @@ def detect_text_encoding(data: bytes, file: str) -> tuple[str, list[Problem]]:
                     "unknown text encoding: neither UTF-8 nor CP932 (Shift_JIS)",
                 )
             ]
+
+
+_PUA_RE = re.compile("[\ue000-\uf8ff]")
 
 
 def _byte_where(data: bytes, offset: int) -> str:
@@ -154,19 +169,19 @@ def _dbf_encoding(dbf: bytes, file: str) -> tuple[str, list[Problem]]:
 
 
 def _s(value: Any) -> str:
-    """Value as a clean string ("" for None/NaN)."""
-    if value is None:
+    """Value as a stripped string, original characters kept ("" for None/NaN)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float):
         if value != value:
             return ""
         if value.is_integer():
             return str(int(value))
-    return nfkc(value)
+    return str(value).strip()
 
 
 def _int_or_none(value: Any) -> int | None:
-    s = _s(value)
+    s = nfkc(_s(value))
     if not s:
         return None
     try:
@@ -273,7 +288,7 @@ def _repair_polygons(
         else:
             msg = f"geometry outside Japan (centre lon={x:.5f}, lat={y:.5f})"
         problems.append(Problem(file, f"feature {i}", msg))
-    valid = shapely.is_valid(geoms)
+    valid = shapely.is_valid(geoms) & (shapely.area(geoms) > 0)
     invalid = np.flatnonzero(~valid & ok & ~bad_type)
     repaired = 0
     if len(invalid):
@@ -336,7 +351,7 @@ def _normalise_sites(
 
     def flag(value: Any) -> bool:
         if truthy is not None:
-            return _s(value).lower() in truthy
+            return nfkc(_s(value)).lower() in truthy
         return is_truthy_flag(value)
 
     ids = col("id")

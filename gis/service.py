@@ -506,7 +506,10 @@ class GisIndex:
         top = scored[:limit]
         out = []
         for rank, (score, field_, i) in enumerate(top):
-            nxt = scored[rank + 1][0] if rank + 1 < len(scored) else 0.0
+            # the runner-up that is a different place (an emergency site and a shelter at the
+            # same facility share name and address)
+            me = (names[i], addrs[i])
+            nxt = next((t[0] for t in scored[rank + 1 :] if (names[t[2]], addrs[t[2]]) != me), 0.0)
             confident = rank == 0 and score >= 0.9 and (score - nxt) >= 0.05
             out.append(
                 SiteMatch(

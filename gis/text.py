@@ -102,7 +102,7 @@ def parse_depth_band(text: object) -> tuple[float | None, float | None]:
     if not s:
         return (None, None)
     s = s.replace(",", ".").replace("．", ".")
-    s = re.sub(r"(?<=\d)\s*(?:[" + re.escape(_DASHES) + r"]|から)\s*", "~", s)
+    s = re.sub(r"(?<=[\dm])\s*(?:[" + re.escape(_DASHES) + r"]|から)\s*", "~", s)
     s = re.sub(r"^\s*[" + re.escape(_DASHES) + r"]\s*(?=\d)", "~", s)
     matches = list(_NUM_UNIT_RE.finditer(s))
     # ignore rank numbers such as "ランク3" or "3:" with no unit when other numbers carry units
@@ -177,13 +177,6 @@ _ABBREVIATIONS = (
     ("コミュニティーセンター", "コミセン"),
     ("こみゅにてぃーせんたー", "こみせん"),
     ("体育館", "体"),
-    ("市立", ""),
-    ("町立", ""),
-    ("村立", ""),
-    ("道立", ""),
-    ("県立", ""),
-    ("府立", ""),
-    ("都立", ""),
     ("旧", ""),
 )
 
@@ -202,6 +195,7 @@ def normalise_name(text: object) -> str:
     """
     s = nfkc(text).lower()
     s = _SPACES_RE.sub("", s)
+    s = re.sub(r"^[^\s]{0,8}?[市町村区道県府都]立", "", s)  # 札幌市立/道立... prefixes
     for long, short in _ABBREVIATIONS:
         s = s.replace(long, short)
     s = s.translate(_KATA_TO_HIRA)
