@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.officials.errors import ApiError
 from bot.officials.runtime import run_blocking, store_of
 from bot.store import vocab
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 def bearer_token(request: Request) -> str | None:

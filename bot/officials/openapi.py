@@ -63,7 +63,7 @@ def _ok(
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
-    report_in = {
+    report_in: dict[str, Any] = {
         "type": "object",
         "required": ["category"],
         "additionalProperties": False,

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy import and_, event, func, insert, or_, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import create_engine
@@ -216,40 +216,49 @@ class Store:
         _check_channel(channel)
         lat, lon = _check_point(lat, lon)
         now = utcnow()
-        report = Report(
-            category=category,
-            status="new",
-            text=_opt_text(text, "text", MAX_TEXT),
-            lat=lat,
-            lon=lon,
-            place_text=_opt_text(place_text, "place_text", MAX_PLACE_TEXT),
-            accuracy_m=_opt_number(accuracy_m, "accuracy_m", 0, 100_000),
-            headcount=_opt_int(headcount, "headcount", 0, MAX_HEADCOUNT),
-            needs=_str_list(needs, "needs"),
-            urgency=urgency,
-            shelter_id=_opt_shelter_id(shelter_id),
-            channel=channel,
-            resident=_opt_text(resident, "resident", 64),
-            reported_at=_aware(reported_at, "reported_at") or now,
-            received_at=now,
-            updated_at=now,
-        )
-        report.photos = []  # initialise the collection so the detached report can be read
-        for ref in photos or ():
-            report.photos.append(ReportPhoto(photo_ref=_check_photo_ref(ref), added_at=now))
-        with self.session() as s:
-            s.add(report)
-            s.flush()
-            s.add(
-                ReportStatusChange(
-                    report_id=report.id,
-                    old_status=None,
-                    new_status="new",
-                    by=(by or f"channel:{channel}")[:100],
-                    at=now,
-                )
+        values: dict[str, Any] = {
+            "category": category,
+            "status": "new",
+            "text": _opt_text(text, "text", MAX_TEXT),
+            "lat": lat,
+            "lon": lon,
+            "place_text": _opt_text(place_text, "place_text", MAX_PLACE_TEXT),
+            "accuracy_m": _opt_number(accuracy_m, "accuracy_m", 0, 100_000),
+            "headcount": _opt_int(headcount, "headcount", 0, MAX_HEADCOUNT),
+            "needs": _str_list(needs, "needs"),
+            "urgency": urgency,
+            "shelter_id": _opt_shelter_id(shelter_id),
+            "channel": channel,
+            "resident": _opt_text(resident, "resident", 64),
+            "reported_at": _aware(reported_at, "reported_at") or now,
+            "received_at": now,
+            "updated_at": now,
+            "duplicate_of": None,
+        }
+        refs = [_check_photo_ref(ref) for ref in photos or ()]
+        # Core inserts in one transaction (the hot path of every resident report): committed
+        # before this returns, so the bot acknowledges only what is stored.
+        with self.engine.begin() as conn:
+            report_id = conn.execute(insert(Report.__table__), values).inserted_primary_key[0]
+            conn.execute(
+                insert(ReportStatusChange.__table__),
+                {
+                    "report_id": report_id,
+                    "old_status": None,
+                    "new_status": "new",
+                    "by": (by or f"channel:{channel}")[:100],
+                    "note": None,
+                    "duplicate_of": None,
+                    "at": now,
+                },
             )
-            s.commit()
+            if refs:
+                conn.execute(
+                    insert(ReportPhoto.__table__),
+                    [{"report_id": report_id, "photo_ref": ref, "added_at": now} for ref in refs],
+                )
+        report = Report(id=report_id, **values)
+        report.photos = [ReportPhoto(report_id=report_id, photo_ref=ref, added_at=now) for ref in refs]
         return report
 
     def create_reports_bulk(self, rows: Sequence[dict[str, Any]]) -> int:

@@ -1,0 +1,215 @@
+"""Report store benchmark: sustained inserts/s on SQLite, and GET /api/v1/reports latency.
+
+Prints figures; not a test. Run under the shared lock:
+
+    flock /tmp/bosai-heavy.lock .venv/bin/python bench/store_bench.py
+
+1. Inserts: ``Store.create_report`` one report per transaction (as the bot commits each
+   acknowledged report, with the audit row), single writer, for ``--insert-seconds``.
+2. Query: ``--reports`` reports (default 100,000) spread over Hokkaido and 7 days, then
+   ``--requests`` GET /api/v1/reports calls with a random ~30 km bbox + 24 h window
+   (limit 100, GeoJSON) against the live officials' app on loopback; p50/p95/p99 in ms.
+Targets (issue 4): 1,000 inserts/s; p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+CATEGORIES = [
+    "road_flooded",
+    "building_damage",
+    "landslide",
+    "fire",
+    "road_blocked",
+    "river_rising",
+    "power_outage",
+    "water_outage",
+    "injured_person",
+    "other",
+]
+HOKKAIDO = (139.5, 41.4, 145.8, 45.5)  # min_lon, min_lat, max_lon, max_lat
+T_END = datetime(2025, 11, 26, tzinfo=timezone.utc)
+SPAN = timedelta(days=7)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_inserts(store, seconds: float) -> tuple[int, float]:
+    rng = random.Random(1)
+    n = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        store.create_report(
+            category=rng.choice(CATEGORIES),
+            text="道路が冠水しています（ベンチマーク）",
+            lat=rng.uniform(42.9, 43.2),
+            lon=rng.uniform(141.2, 141.5),
+            channel="line",
+            resident=store.resident_id("line", f"U{n}"),
+        )
+        n += 1
+    return n, time.perf_counter() - start
+
+
+def seed(store, count: int) -> float:
+    rng = random.Random(2)
+    start = time.perf_counter()
+    batch = []
+    for i in range(count):
+        batch.append(
+            {
+                "category": rng.choice(CATEGORIES),
+                "text": f"報告 {i}",
+                "lat": rng.uniform(HOKKAIDO[1], HOKKAIDO[3]),
+                "lon": rng.uniform(HOKKAIDO[0], HOKKAIDO[2]),
+                "channel": "line",
+                "reported_at": T_END - SPAN * rng.random(),
+            }
+        )
+        if len(batch) == 5000:
+            store.create_reports_bulk(batch)
+            batch = []
+    if batch:
+        store.create_reports_bulk(batch)
+    return time.perf_counter() - start
+
+
+class Server:
+    def __init__(self, app) -> None:
+        self.app, self.port = app, free_port()
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+        if not self.ready.wait(60):
+            raise RuntimeError("server did not start")
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def start():
+            srv = await self.app.create_server(
+                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+            )
+            await srv.startup()
+            await srv.before_start()
+            await srv.after_start()
+
+        self.loop.run_until_complete(start())
+        self.ready.set()
+        self.loop.run_forever()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--insert-seconds", type=float, default=10.0)
+    ap.add_argument("--reports", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=300)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bosai-bench-"))
+    os.environ.update(
+        {
+            "BOSAI_VAR_DIR": str(tmp / "var"),
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "BOSAI_RESIDENT_SECRET": "bench",
+            "BOSAI_GIS_CACHE": str(tmp / "no-gis"),
+        }
+    )
+    import logging
+
+    import requests
+    from sanic import Sanic
+
+    from bot.officials.app import create_app
+    from bot.store import Store, get_store
+
+    logging.disable(logging.WARNING)
+    print(f"database: SQLite (WAL, synchronous=FULL) in {tmp}")
+
+    ins_store = Store(f"sqlite:///{tmp / 'inserts.db'}", photo_dir=tmp / "photos", secret=b"bench")
+    ins_store.upgrade()
+    n, elapsed = bench_inserts(ins_store, args.insert_seconds)
+    print(
+        f"inserts: {n} reports in {elapsed:.1f} s = {n / elapsed:,.0f} inserts/s sustained "
+        "(one transaction per report incl. audit row; target 1,000/s)"
+    )
+    ins_store.dispose()
+
+    store = get_store()
+    store.upgrade()
+    secs = seed(store, args.reports)
+    print(f"seeded {store.count_reports():,} reports in {secs:.1f} s (bulk, 5,000 per transaction)")
+    _, token = store.add_official("bench", "viewer")
+
+    Sanic.test_mode = True
+    app = create_app(name=f"bench_{uuid.uuid4().hex[:8]}")
+    server = Server(app)
+    url = f"http://127.0.0.1:{server.port}/api/v1/reports"
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    rng = random.Random(3)
+    lat_ms, counts = [], []
+    for i in range(args.requests + 20):
+        lon0, lat0 = (
+            rng.uniform(HOKKAIDO[0], HOKKAIDO[2] - 0.4),
+            rng.uniform(HOKKAIDO[1], HOKKAIDO[3] - 0.3),
+        )
+        since = T_END - SPAN * rng.random()
+        params = {
+            "bbox": f"{lon0:.4f},{lat0:.4f},{lon0 + 0.4:.4f},{lat0 + 0.3:.4f}",
+            "since": since.isoformat(),
+            "until": (since + timedelta(hours=24)).isoformat(),
+        }
+        t0 = time.perf_counter()
+        resp = session.get(url, params=params, timeout=30)
+        dt = (time.perf_counter() - t0) * 1000
+        resp.raise_for_status()
+        if i >= 20:  # warm-up excluded
+            lat_ms.append(dt)
+            counts.append(len(resp.json()["features"]))
+    print(
+        f"GET /api/v1/reports over {args.reports:,} reports, bbox ~0.4x0.3 deg + 24 h window, "
+        f"{args.requests} requests (mean {statistics.mean(counts):.0f} features each):"
+    )
+    print(
+        f"  p50 {pct(lat_ms, 50):.1f} ms   p95 {pct(lat_ms, 95):.1f} ms   p99 {pct(lat_ms, 99):.1f} ms"
+        "   (target p95 < 100 ms)"
+    )
+    # and the same with the heaviest page: no filter, limit 1000
+    heavy = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        session.get(url, params={"limit": 1000}, timeout=30).raise_for_status()
+        heavy.append((time.perf_counter() - t0) * 1000)
+    print(
+        f"GET /api/v1/reports?limit=1000 (no filter): p50 {pct(heavy, 50):.1f} ms  p95 {pct(heavy, 95):.1f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
