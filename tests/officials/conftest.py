@@ -91,6 +91,8 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        if self._loop.is_closed():
+            return
         if self._server is not None:
             asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
