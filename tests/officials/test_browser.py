@@ -159,3 +159,58 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
     assert dialogs == [], f"a script ran: {dialogs}"
     assert errors == [], errors
     assert outside == [], f"requests left the machine: {outside}"
+
+
+def test_dashboard_shelter_status(make_api, settings_env: Path, monkeypatch: pytest.MonkeyPatch, browser) -> None:
+    """Designated sites from the real GIS index appear when zoomed in; an operator sets one's status."""
+    from tests.officials.test_shelters import NUMAZU
+
+    if not all(p.exists() for p in NUMAZU):
+        pytest.skip("open data slice (Numazu) not found")
+    if build_assets.missing_assets():
+        build_assets.build()
+    from bot.settings import get_settings
+    from gis.importer import import_data
+    from gis.service import load_index
+
+    cache = settings_env / "gis"
+    import_data([str(p) for p in NUMAZU], cache)
+    monkeypatch.setenv("BOSAI_GIS_CACHE", str(cache))
+    get_settings.cache_clear()
+    site = load_index(cache).get_site("E2220300003111")  # 門池中学校, a designated shelter
+    assert site is not None
+    api = make_api()
+    api.store.create_report(category="road_flooded", text="門池付近で冠水", lat=site.lat + 0.002,
+                            lon=site.lon + 0.002, channel="line")
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
+                  else route.abort())
+    page = context.new_page()
+    page.goto(api.url + "/")
+    page.fill("#token", api.tokens["operator"])
+    page.click("#signin-button")
+    marker = page.locator(f"path.shelter-{site.id}")
+    marker.wait_for(timeout=30000)
+    assert "避難所" in page.locator("#shelter-note").inner_text()
+    marker.dispatch_event("click")
+    popup = page.locator(f".shelter-popup[data-shelter-id='{site.id}']")
+    popup.wait_for()
+    assert site.name in popup.inner_text() and "情報なし" in popup.inner_text()
+    popup.locator(".sh-status").select_option("open")
+    popup.locator(".sh-congestion").select_option("crowded")
+    popup.locator(".sh-shortages").select_option(["water", "blankets"])
+    popup.locator(".sh-save").click()
+    page.wait_for_selector("#status-line:has-text('門池中学校')")
+    latest = api.store.latest_shelter_status([site.id])[site.id]
+    assert (latest.status, latest.congestion, latest.shortages, latest.by) == (
+        "open", "crowded", ["water", "blankets"], "operator-user")
+    # the reloaded marker is coloured by congestion (crowded = orange)
+    page.wait_for_function(
+        "id => { const p = document.querySelector('path.shelter-' + id);"
+        " return p && p.getAttribute('fill') === '#fb8c00'; }", arg=site.id)
+    marker.dispatch_event("click")
+    page.wait_for_selector(f".shelter-popup[data-shelter-id='{site.id}'] .shelter-state:has-text('混雑')")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-shelters.png"))
+    context.close()

@@ -268,16 +268,44 @@
       fc.features.forEach(function (f) {
         var p = f.properties;
         var color = CONGESTION_COLORS[p.congestion] || (p.status === "open" ? "#43a047" : "#9e9e9e");
-        var m = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 6, color: "#263238", weight: 1, fillColor: color, fillOpacity: 0.9 });
+        var m = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 6, color: "#263238", weight: 1, fillColor: color, fillOpacity: 0.9, className: "shelter-marker shelter-" + p.id });
         var state = p.status ? (meta.shelter_states[p.status] + (p.congestion_label ? "・" + p.congestion_label : "")) : "情報なし";
         var shortages = (p.shortages || []).map(function (x) { return meta.supplies[x] || x; }).join("、");
-        m.bindPopup(el("div", { className: "shelter-popup" }, el("strong", { text: p.name }), el("br"), el("span", { text: p.address || "" }), el("br"),
-          el("span", { text: "状況: " + state }), shortages ? el("div", { text: "不足: " + shortages }) : null,
-          p.status_at ? el("div", { className: "note", text: "更新 " + fmtTime(p.status_at) + "（" + p.status_by + "）" }) : null));
+        var box = el("div", { className: "shelter-popup", "data-shelter-id": p.id }, el("strong", { text: p.name }), el("br"), el("span", { text: p.address || "" }), el("br"),
+          el("span", { className: "shelter-state", text: "状況: " + state }), shortages ? el("div", { text: "不足: " + shortages }) : null,
+          p.status_at ? el("div", { className: "note", text: "更新 " + fmtTime(p.status_at) + "（" + p.status_by + "）" }) : null);
+        if (me.role === "operator" || me.role === "admin") box.appendChild(shelterForm(p));
+        m.bindPopup(box);
         shelterLayer.addLayer(m);
       });
       $("shelter-note").textContent = "避難所 " + fc.features.length + "か所を表示（色は混雑状況）";
     }).catch(function (e) { if (e.message !== "unauthorized") $("shelter-note").textContent = "避難所の情報を表示できません: " + e.message; });
+  }
+
+  function shelterForm(p) {
+    var st = el("select", { className: "sh-status" });
+    Object.keys(meta.shelter_states).forEach(function (k) { st.appendChild(el("option", { value: k, text: meta.shelter_states[k] })); });
+    if (p.status) st.value = p.status;
+    var cg = el("select", { className: "sh-congestion" }, el("option", { value: "", text: "混雑度（未設定）" }));
+    Object.keys(meta.congestion).forEach(function (k) { if (k !== "closed") cg.appendChild(el("option", { value: k, text: meta.congestion[k] })); });
+    if (p.congestion && p.congestion !== "closed") cg.value = p.congestion;
+    var sh = el("select", { className: "sh-shortages", multiple: "multiple", size: "4", title: "不足している物資（複数選択可）" });
+    Object.keys(meta.supplies).forEach(function (k) {
+      var o = el("option", { value: k, text: meta.supplies[k] });
+      if ((p.shortages || []).indexOf(k) >= 0) o.selected = true;
+      sh.appendChild(o);
+    });
+    var msg = el("div", { className: "error" });
+    var form = el("form", { className: "shelter-form" }, st, cg, sh, el("button", { type: "submit", className: "sh-save", text: "状況を更新" }), msg);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var body = { status: st.value, shortages: Array.prototype.filter.call(sh.options, function (o) { return o.selected; }).map(function (o) { return o.value; }) };
+      if (cg.value && st.value === "open") body.congestion = cg.value;
+      apiJson("/api/v1/shelters/" + encodeURIComponent(p.id) + "/status", { method: "PUT", body: JSON.stringify(body) })
+        .then(function () { map.closePopup(); setStatusLine(p.name + " の状況を更新しました。"); loadShelters(); })
+        .catch(function (e) { msg.textContent = e.message; });
+    });
+    return form;
   }
 
   // ------------------------------------------------------------------ start
