@@ -258,7 +258,9 @@ class Store:
                     [{"report_id": report_id, "photo_ref": ref, "added_at": now} for ref in refs],
                 )
         report = Report(id=report_id, **values)
-        report.photos = [ReportPhoto(report_id=report_id, photo_ref=ref, added_at=now) for ref in refs]
+        report.photos = [
+            ReportPhoto(report_id=report_id, photo_ref=ref, added_at=now) for ref in refs
+        ]
         return report
 
     def create_reports_bulk(self, rows: Sequence[dict[str, Any]]) -> int:

@@ -110,7 +110,9 @@ class Api:
     server: LiveServer
     tmp_path: Path
 
-    def request(self, method: str, path: str, role: str | None = "viewer", **kw: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, role: str | None = "viewer", **kw: Any
+    ) -> requests.Response:
         headers = dict(kw.pop("headers", {}) or {})
         if role is not None:
             headers["Authorization"] = f"Bearer {self.tokens[role]}"
@@ -159,7 +161,10 @@ def make_api(settings_env: Path) -> Iterator[Callable[..., Api]]:
             app.ctx.gis_loader = gis_loader
         store = get_store()
         store.upgrade()
-        tokens = {role: store.add_official(f"{role}-user", role)[1] for role in ("viewer", "operator", "admin")}
+        tokens = {
+            role: store.add_official(f"{role}-user", role)[1]
+            for role in ("viewer", "operator", "admin")
+        }
         server = LiveServer(app).start()
         servers.append(server)
         return Api(server.url, store, tokens, server, settings_env)

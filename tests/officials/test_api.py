@@ -27,12 +27,31 @@ def assert_error(resp, status: int, fragment: str = "") -> dict:
 def seed(api: Api) -> dict[str, int]:
     s = api.store
     return {
-        "flood": s.create_report(category="road_flooded", text="札幌駅前が冠水", lat=43.068, lon=141.350,
-                                 channel="line", reported_at=T0).id,
-        "fire": s.create_report(category="fire", text="煙が見える", lat=43.07, lon=141.36,
-                                channel="telegram", reported_at=T0 + timedelta(hours=1)).id,
-        "slide": s.create_report(category="landslide", text="崖崩れ", lat=41.77, lon=140.73,
-                                 channel="line", place_text="函館山", reported_at=T0 + timedelta(hours=2)).id,
+        "flood": s.create_report(
+            category="road_flooded",
+            text="札幌駅前が冠水",
+            lat=43.068,
+            lon=141.350,
+            channel="line",
+            reported_at=T0,
+        ).id,
+        "fire": s.create_report(
+            category="fire",
+            text="煙が見える",
+            lat=43.07,
+            lon=141.36,
+            channel="telegram",
+            reported_at=T0 + timedelta(hours=1),
+        ).id,
+        "slide": s.create_report(
+            category="landslide",
+            text="崖崩れ",
+            lat=41.77,
+            lon=140.73,
+            channel="line",
+            place_text="函館山",
+            reported_at=T0 + timedelta(hours=2),
+        ).id,
     }
 
 
@@ -60,7 +79,9 @@ def test_no_token_is_401_and_leaks_nothing(api: Api, method: str, path: str) -> 
     assert "冠水" not in resp.text
     bad = api.request(method, path, role=None, headers={"Authorization": "Bearer bosai_wrong"})
     assert_error(bad, 401)
-    basic = api.request(method, path, role=None, headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
+    basic = api.request(
+        method, path, role=None, headers={"Authorization": "Basic YWRtaW46YWRtaW4="}
+    )
     assert_error(basic, 401)
 
 
@@ -87,12 +108,16 @@ def test_roles(api: Api, method: str, path: str, body, minimum: str) -> None:
 
 def test_revoked_token_is_refused(api: Api) -> None:
     assert api.get("/api/v1/me").json()["name"] == "viewer-user"
-    assert api.request("DELETE", "/api/v1/officials/viewer-user", role="admin").json() == {"revoked": "viewer-user"}
+    assert api.request("DELETE", "/api/v1/officials/viewer-user", role="admin").json() == {
+        "revoked": "viewer-user"
+    }
     assert_error(api.get("/api/v1/me"), 401)
 
 
 def test_admin_adds_official_whose_token_works(api: Api) -> None:
-    resp = api.request("POST", "/api/v1/officials", role="admin", json={"name": "鈴木", "role": "operator"})
+    resp = api.request(
+        "POST", "/api/v1/officials", role="admin", json={"name": "鈴木", "role": "operator"}
+    )
     assert resp.status_code == 201
     token = resp.json()["token"]
     me = api.get("/api/v1/me", role=None, headers={"Authorization": f"Bearer {token}"})
@@ -118,28 +143,51 @@ def test_list_is_geojson_newest_first(api: Api) -> None:
     props = flood["properties"]
     assert props["category"] == "road_flooded" and props["category_label"] == "道路冠水"
     assert props["status"] == "new" and props["status_label"] == "新規"
-    assert props["text"] == "札幌駅前が冠水" and props["reported_at"].startswith("2025-11-26T00:00:00")
+    assert props["text"] == "札幌駅前が冠水" and props["reported_at"].startswith(
+        "2025-11-26T00:00:00"
+    )
     assert "resident" not in props
     assert body["next_cursor"] is None
 
 
 def test_filters(api: Api) -> None:
     ids = seed(api)
-    assert ids_of(api.get("/api/v1/reports", params={"category": ["fire", "landslide"]})) == [ids["slide"], ids["fire"]]
-    assert ids_of(api.get("/api/v1/reports?category=fire,road_flooded")) == [ids["fire"], ids["flood"]]
-    assert ids_of(api.get("/api/v1/reports", params={"bbox": "141.0,42.9,141.5,43.2"})) == [ids["fire"], ids["flood"]]
-    assert ids_of(api.get("/api/v1/reports", params={"since": "2025-11-26T01:00:00Z"})) == [ids["slide"], ids["fire"]]
+    assert ids_of(api.get("/api/v1/reports", params={"category": ["fire", "landslide"]})) == [
+        ids["slide"],
+        ids["fire"],
+    ]
+    assert ids_of(api.get("/api/v1/reports?category=fire,road_flooded")) == [
+        ids["fire"],
+        ids["flood"],
+    ]
+    assert ids_of(api.get("/api/v1/reports", params={"bbox": "141.0,42.9,141.5,43.2"})) == [
+        ids["fire"],
+        ids["flood"],
+    ]
+    assert ids_of(api.get("/api/v1/reports", params={"since": "2025-11-26T01:00:00Z"})) == [
+        ids["slide"],
+        ids["fire"],
+    ]
     # no offset = JST: 09:30 JST is 00:30 UTC
-    assert ids_of(api.get("/api/v1/reports", params={"since": "2025-11-26T09:30:00", "until": "2025-11-26T10:30:00"})) == [ids["fire"]]
+    assert ids_of(
+        api.get(
+            "/api/v1/reports",
+            params={"since": "2025-11-26T09:30:00", "until": "2025-11-26T10:30:00"},
+        )
+    ) == [ids["fire"]]
     assert ids_of(api.get("/api/v1/reports", params={"q": "函館"})) == [ids["slide"]]
     api.store.change_status(ids["fire"], "confirmed", by="x")
     assert ids_of(api.get("/api/v1/reports", params={"status": "confirmed"})) == [ids["fire"]]
-    assert ids_of(api.get("/api/v1/reports", params={"status": "new", "bbox": "141.0,42.9,141.5,43.2"})) == [ids["flood"]]
+    assert ids_of(
+        api.get("/api/v1/reports", params={"status": "new", "bbox": "141.0,42.9,141.5,43.2"})
+    ) == [ids["flood"]]
 
 
 def test_pagination_with_cursor(api: Api) -> None:
     for i in range(7):
-        api.store.create_report(category="other", text=f"r{i}", channel="line", reported_at=T0 + timedelta(minutes=i))
+        api.store.create_report(
+            category="other", text=f"r{i}", channel="line", reported_at=T0 + timedelta(minutes=i)
+        )
     seen, cursor, pages = [], None, 0
     while True:
         params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
@@ -182,8 +230,12 @@ def test_bad_parameters_are_400(api: Api, query: str, fragment: str) -> None:
 
 def test_csv_export_has_bom_and_escapes_formulas(api: Api) -> None:
     ids = seed(api)
-    api.store.create_report(category="other", text="=HYPERLINK(\"http://x\")", channel="line",
-                            reported_at=T0 + timedelta(hours=5))
+    api.store.create_report(
+        category="other",
+        text='=HYPERLINK("http://x")',
+        channel="line",
+        reported_at=T0 + timedelta(hours=5),
+    )
     resp = api.get("/api/v1/reports", params={"format": "csv"})
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/csv")
@@ -211,57 +263,143 @@ def test_get_report_with_history(api: Api) -> None:
 
 def test_patch_status_is_audited(api: Api) -> None:
     ids = seed(api)
-    resp = api.request("PATCH", f"/api/v1/reports/{ids['flood']}", role="operator",
-                       json={"status": "confirmed", "note": "現地確認"})
+    resp = api.request(
+        "PATCH",
+        f"/api/v1/reports/{ids['flood']}",
+        role="operator",
+        json={"status": "confirmed", "note": "現地確認"},
+    )
     assert resp.status_code == 200
     report = resp.json()["report"]
     assert report["status"] == "confirmed"
-    assert report["history"][-1] == {**report["history"][-1], "old_status": "new", "new_status": "confirmed",
-                                     "by": "operator-user", "note": "現地確認"}
+    assert report["history"][-1] == {
+        **report["history"][-1],
+        "old_status": "new",
+        "new_status": "confirmed",
+        "by": "operator-user",
+        "note": "現地確認",
+    }
     assert api.store.get_report(ids["flood"]).status == "confirmed"
-    conflict = api.request("PATCH", f"/api/v1/reports/{ids['flood']}", role="operator", json={"status": "new"})
+    conflict = api.request(
+        "PATCH", f"/api/v1/reports/{ids['flood']}", role="operator", json={"status": "new"}
+    )
     assert_error(conflict, 409, "cannot move")
-    dup = api.request("PATCH", f"/api/v1/reports/{ids['fire']}", role="operator",
-                      json={"status": "duplicate", "duplicate_of": ids["flood"]})
+    dup = api.request(
+        "PATCH",
+        f"/api/v1/reports/{ids['fire']}",
+        role="operator",
+        json={"status": "duplicate", "duplicate_of": ids["flood"]},
+    )
     assert dup.json()["report"]["duplicate_of"] == ids["flood"]
-    assert_error(api.request("PATCH", f"/api/v1/reports/{ids['slide']}", role="operator",
-                             json={"status": "duplicate"}), 400, "duplicate_of is required")
-    assert_error(api.request("PATCH", f"/api/v1/reports/{ids['slide']}", role="operator",
-                             json={"status": "confirmed", "by": "me"}), 400, "unknown field")
-    assert_error(api.request("PATCH", f"/api/v1/reports/{ids['slide']}", role="operator",
-                             data="not json", headers={"Content-Type": "application/json"}), 400, "JSON")
+    assert_error(
+        api.request(
+            "PATCH",
+            f"/api/v1/reports/{ids['slide']}",
+            role="operator",
+            json={"status": "duplicate"},
+        ),
+        400,
+        "duplicate_of is required",
+    )
+    assert_error(
+        api.request(
+            "PATCH",
+            f"/api/v1/reports/{ids['slide']}",
+            role="operator",
+            json={"status": "confirmed", "by": "me"},
+        ),
+        400,
+        "unknown field",
+    )
+    assert_error(
+        api.request(
+            "PATCH",
+            f"/api/v1/reports/{ids['slide']}",
+            role="operator",
+            data="not json",
+            headers={"Content-Type": "application/json"},
+        ),
+        400,
+        "JSON",
+    )
     assert [h.new_status for h in api.store.report_history(ids["slide"])] == ["new"]
 
 
 def test_post_report_as_staff(api: Api) -> None:
-    resp = api.request("POST", "/api/v1/reports", role="operator", json={
-        "category": "injured_person", "text": "電話: 高齢者が動けない", "lat": 43.05, "lon": 141.34,
-        "headcount": 1, "urgency": "critical", "needs": ["medicine"], "reported_at": "2025-11-26T10:00:00+09:00"})
+    resp = api.request(
+        "POST",
+        "/api/v1/reports",
+        role="operator",
+        json={
+            "category": "injured_person",
+            "text": "電話: 高齢者が動けない",
+            "lat": 43.05,
+            "lon": 141.34,
+            "headcount": 1,
+            "urgency": "critical",
+            "needs": ["medicine"],
+            "reported_at": "2025-11-26T10:00:00+09:00",
+        },
+    )
     assert resp.status_code == 201, resp.text
     report = resp.json()["report"]
     assert report["channel"] == "staff" and report["urgency"] == "critical"
     assert resp.headers["location"] == f"/api/v1/reports/{report['id']}"
     assert report["reported_at"] == "2025-11-26T01:00:00+00:00"
     assert api.store.report_history(report["id"])[0].by == "operator-user"
-    assert_error(api.request("POST", "/api/v1/reports", role="operator", json={"category": "fire", "lat": 95, "lon": 0}), 400, "lat")
-    assert_error(api.request("POST", "/api/v1/reports", role="operator", json={"text": "no category"}), 400, "category is required")
-    assert_error(api.request("POST", "/api/v1/reports", role="operator", json={"category": "fire", "channel": "line"}), 400, "unknown field")
-    assert_error(api.request("POST", "/api/v1/reports", role="operator", json=["fire"]), 400, "JSON object")
+    assert_error(
+        api.request(
+            "POST",
+            "/api/v1/reports",
+            role="operator",
+            json={"category": "fire", "lat": 95, "lon": 0},
+        ),
+        400,
+        "lat",
+    )
+    assert_error(
+        api.request("POST", "/api/v1/reports", role="operator", json={"text": "no category"}),
+        400,
+        "category is required",
+    )
+    assert_error(
+        api.request(
+            "POST", "/api/v1/reports", role="operator", json={"category": "fire", "channel": "line"}
+        ),
+        400,
+        "unknown field",
+    )
+    assert_error(
+        api.request("POST", "/api/v1/reports", role="operator", json=["fire"]), 400, "JSON object"
+    )
 
 
 def test_photos_only_for_officials(api: Api) -> None:
     ids = seed(api)
     png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
-    up = api.request("POST", f"/api/v1/reports/{ids['flood']}/photos", role="operator", data=png,
-                     headers={"Content-Type": "image/png"})
+    up = api.request(
+        "POST",
+        f"/api/v1/reports/{ids['flood']}/photos",
+        role="operator",
+        data=png,
+        headers={"Content-Type": "image/png"},
+    )
     assert up.status_code == 201, up.text
     url = up.json()["url"]
     assert api.get(f"/api/v1/reports/{ids['flood']}").json()["report"]["photo_urls"] == [url]
     got = api.get(url)
     assert got.content == png and got.headers["content-type"] == "image/png"
     assert_error(api.get(url, role=None), 401)
-    assert_error(api.request("POST", f"/api/v1/reports/{ids['flood']}/photos", role="operator",
-                             data=b"<svg/>", headers={"Content-Type": "image/svg+xml"}), 415)
+    assert_error(
+        api.request(
+            "POST",
+            f"/api/v1/reports/{ids['flood']}/photos",
+            role="operator",
+            data=b"<svg/>",
+            headers={"Content-Type": "image/svg+xml"},
+        ),
+        415,
+    )
     assert_error(api.get("/api/v1/photos/..%2F..%2Freports.db"), 400, "photo ref")
     assert_error(api.get("/api/v1/photos/" + "0" * 64 + ".png"), 404)
 
@@ -269,12 +407,46 @@ def test_photos_only_for_officials(api: Api) -> None:
 # ---------------------------------------------------------------- evacuees
 def test_evacuee_summary(api: Api) -> None:
     s = api.store
-    s.upsert_evacuee(s.resident_id("line", "a"), "line", "car", 3, {"elderly": 1}, [], True, lat=43.06, lon=141.35)
-    s.upsert_evacuee(s.resident_id("line", "b"), "line", "relatives", 2, {"medical": 1}, [], False, lat=41.77, lon=140.73)
-    s.upsert_evacuee(s.resident_id("line", "a"), "line", "car", 4, {"elderly": 1}, [], True, lat=43.06, lon=141.35)
+    s.upsert_evacuee(
+        s.resident_id("line", "a"),
+        "line",
+        "car",
+        3,
+        {"elderly": 1},
+        [],
+        True,
+        lat=43.06,
+        lon=141.35,
+    )
+    s.upsert_evacuee(
+        s.resident_id("line", "b"),
+        "line",
+        "relatives",
+        2,
+        {"medical": 1},
+        [],
+        False,
+        lat=41.77,
+        lon=140.73,
+    )
+    s.upsert_evacuee(
+        s.resident_id("line", "a"),
+        "line",
+        "car",
+        4,
+        {"elderly": 1},
+        [],
+        True,
+        lat=43.06,
+        lon=141.35,
+    )
     body = api.get("/api/v1/evacuees/summary", params={"cell": "0.1"}).json()
-    assert body["total"] == {"registrations": 2, "people": 6, "households_needing_help": 2,
-                             "households_with_medical_needs": 1}
+    assert body["total"] == {
+        "registrations": 2,
+        "people": 6,
+        "households_needing_help": 2,
+        "households_with_medical_needs": 1,
+    }
     assert body["by_place_type"]["car"] == {"registrations": 1, "people": 4}
     assert body["labels"]["place_types"]["car"] == "車中泊"
     assert len(body["cells"]) == 2

@@ -28,11 +28,17 @@ XSS = "<img src=x onerror=alert(1)>"
 
 def tiny_png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * 8 for _ in range(8))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture
@@ -55,12 +61,21 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
     if build_assets.missing_assets():
         build_assets.build()
     store = api.store
-    flood = store.create_report(category="road_flooded", text="駅前の道路が冠水しています", lat=43.068,
-                                lon=141.350, place_text="札幌駅前", channel="line", headcount=2)
+    flood = store.create_report(
+        category="road_flooded",
+        text="駅前の道路が冠水しています",
+        lat=43.068,
+        lon=141.350,
+        place_text="札幌駅前",
+        channel="line",
+        headcount=2,
+    )
     store.attach_photo(flood.id, store.save_photo(tiny_png(), "image/png"))
     xss = store.create_report(category="other", text=XSS, lat=41.77, lon=140.73, channel="telegram")
 
-    context = browser.new_context(accept_downloads=True, locale="ja-JP", viewport={"width": 1400, "height": 900})
+    context = browser.new_context(
+        accept_downloads=True, locale="ja-JP", viewport={"width": 1400, "height": 900}
+    )
     outside: list[str] = []
 
     def guard(route):
@@ -126,10 +141,17 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
     page.select_option("#d-status", "confirmed")
     page.fill("#d-note", "現地で確認")
     page.click("#d-apply")
-    page.wait_for_selector(f"#report-list tr[data-report-id='{flood.id}'] .badge:has-text('確認済み')")
+    page.wait_for_selector(
+        f"#report-list tr[data-report-id='{flood.id}'] .badge:has-text('確認済み')"
+    )
     assert store.get_report(flood.id).status == "confirmed"
     last = store.report_history(flood.id)[-1]
-    assert (last.old_status, last.new_status, last.by, last.note) == ("new", "confirmed", "operator-user", "現地で確認")
+    assert (last.old_status, last.new_status, last.by, last.note) == (
+        "new",
+        "confirmed",
+        "operator-user",
+        "現地で確認",
+    )
     assert "現地で確認" in page.locator("#d-history").inner_text()
 
     # detail of the HTML report: still text
@@ -161,7 +183,9 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
     assert outside == [], f"requests left the machine: {outside}"
 
 
-def test_dashboard_shelter_status(make_api, settings_env: Path, monkeypatch: pytest.MonkeyPatch, browser) -> None:
+def test_dashboard_shelter_status(
+    make_api, settings_env: Path, monkeypatch: pytest.MonkeyPatch, browser
+) -> None:
     """Designated sites from the real GIS index appear when zoomed in; an operator sets one's status."""
     from tests.officials.test_shelters import NUMAZU
 
@@ -180,12 +204,23 @@ def test_dashboard_shelter_status(make_api, settings_env: Path, monkeypatch: pyt
     site = load_index(cache).get_site("E2220300003111")  # 門池中学校, a designated shelter
     assert site is not None
     api = make_api()
-    api.store.create_report(category="road_flooded", text="門池付近で冠水", lat=site.lat + 0.002,
-                            lon=site.lon + 0.002, channel="line")
+    api.store.create_report(
+        category="road_flooded",
+        text="門池付近で冠水",
+        lat=site.lat + 0.002,
+        lon=site.lon + 0.002,
+        channel="line",
+    )
 
     context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
-    context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
-                  else route.abort())
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if urlsplit(route.request.url).hostname == "127.0.0.1"
+            else route.abort()
+        ),
+    )
     page = context.new_page()
     page.goto(api.url + "/")
     page.fill("#token", api.tokens["operator"])
@@ -204,13 +239,21 @@ def test_dashboard_shelter_status(make_api, settings_env: Path, monkeypatch: pyt
     page.wait_for_selector("#status-line:has-text('門池中学校')")
     latest = api.store.latest_shelter_status([site.id])[site.id]
     assert (latest.status, latest.congestion, latest.shortages, latest.by) == (
-        "open", "crowded", ["water", "blankets"], "operator-user")
+        "open",
+        "crowded",
+        ["water", "blankets"],
+        "operator-user",
+    )
     # the reloaded marker is coloured by congestion (crowded = orange)
     page.wait_for_function(
         "id => { const p = document.querySelector('path.shelter-' + id);"
-        " return p && p.getAttribute('fill') === '#fb8c00'; }", arg=site.id)
+        " return p && p.getAttribute('fill') === '#fb8c00'; }",
+        arg=site.id,
+    )
     marker.dispatch_event("click")
-    page.wait_for_selector(f".shelter-popup[data-shelter-id='{site.id}'] .shelter-state:has-text('混雑')")
+    page.wait_for_selector(
+        f".shelter-popup[data-shelter-id='{site.id}'] .shelter-state:has-text('混雑')"
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-shelters.png"))
     context.close()

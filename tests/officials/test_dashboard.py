@@ -10,7 +10,9 @@ from bot.officials import build_assets, dashboard
 from tests.officials.conftest import Api
 
 
-def test_missing_assets_give_clear_page(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_assets_give_clear_page(
+    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(dashboard, "VENDOR_DIR", tmp_path / "empty-vendor")
     resp = api.get("/", role=None)
     assert resp.status_code == 503
@@ -32,14 +34,20 @@ def test_dashboard_page_served_with_csp(api: Api) -> None:
     assert "unsafe-eval" not in csp
     # no CDN: every script and stylesheet is served by the app itself
     assert "https://" not in resp.text.split("<body>")[0]
-    for path in ("/dashboard/static/vendor/leaflet/leaflet.js",
-                 "/dashboard/static/vendor/markercluster/leaflet.markercluster.js",
-                 "/dashboard/static/dashboard.js"):
+    for path in (
+        "/dashboard/static/vendor/leaflet/leaflet.js",
+        "/dashboard/static/vendor/markercluster/leaflet.markercluster.js",
+        "/dashboard/static/dashboard.js",
+    ):
         asset = api.get(path, role=None)
         assert asset.status_code == 200 and len(asset.content) > 1000, path
 
 
 def test_csp_allows_configured_tile_origin() -> None:
-    csp = dashboard.content_security_policy("https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png")
+    csp = dashboard.content_security_policy(
+        "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+    )
     assert "img-src 'self' data: blob: https://cyberjapandata.gsi.go.jp;" in csp
-    assert "https:" in dashboard.content_security_policy("https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    assert "https:" in dashboard.content_security_policy(
+        "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    )

@@ -19,8 +19,15 @@ def test_upgrade_is_idempotent_and_creates_schema(store: Store) -> None:
     store.upgrade()
     assert current(store.engine) == "0001"
     tables = set(inspect(store.engine).get_table_names())
-    assert {"inbound_messages", "reports", "report_photos", "report_status_log", "evacuees",
-            "shelter_status", "officials"} <= tables
+    assert {
+        "inbound_messages",
+        "reports",
+        "report_photos",
+        "report_status_log",
+        "evacuees",
+        "shelter_status",
+        "officials",
+    } <= tables
 
 
 def test_record_inbound_detects_redelivery(store: Store) -> None:
@@ -43,9 +50,18 @@ def test_resident_id_is_keyed_hash(store: Store, tmp_path) -> None:
 
 def test_create_report_commits_and_round_trips(store: Store) -> None:
     r = store.create_report(
-        category="road_flooded", text="道路が冠水しています", lat=43.06, lon=141.35,
-        place_text="北1条西2丁目", accuracy_m=15, headcount=3, needs=["water"], urgency="high",
-        shelter_id="E0110001234111", channel="line", resident=store.resident_id("line", "U1"),
+        category="road_flooded",
+        text="道路が冠水しています",
+        lat=43.06,
+        lon=141.35,
+        place_text="北1条西2丁目",
+        accuracy_m=15,
+        headcount=3,
+        needs=["water"],
+        urgency="high",
+        shelter_id="E0110001234111",
+        channel="line",
+        resident=store.resident_id("line", "U1"),
         reported_at=T0,
     )
     assert r.id is not None and r.status == "new"
@@ -121,25 +137,44 @@ def test_status_is_only_moved_through_change_status(store: Store) -> None:
     r = store.create_report(category="fire", channel="line")
     store.change_status(r.id, "rejected", by="x")
     with store.session() as s:
-        rows = s.execute(
-            select(ReportStatusChange).where(ReportStatusChange.report_id == r.id)
-        ).scalars().all()
+        rows = (
+            s.execute(select(ReportStatusChange).where(ReportStatusChange.report_id == r.id))
+            .scalars()
+            .all()
+        )
     assert [row.new_status for row in rows] == ["new", "rejected"]
 
 
 def _seed(store: Store) -> dict[str, int]:
     ids = {}
     ids["sapporo_flood"] = store.create_report(
-        category="road_flooded", text="冠水 100% 通行止め", lat=43.06, lon=141.35, channel="line",
-        reported_at=T0).id
+        category="road_flooded",
+        text="冠水 100% 通行止め",
+        lat=43.06,
+        lon=141.35,
+        channel="line",
+        reported_at=T0,
+    ).id
     ids["sapporo_fire"] = store.create_report(
-        category="fire", text="Smoke near station", lat=43.07, lon=141.36, channel="telegram",
-        reported_at=T0 + timedelta(hours=1)).id
+        category="fire",
+        text="Smoke near station",
+        lat=43.07,
+        lon=141.36,
+        channel="telegram",
+        reported_at=T0 + timedelta(hours=1),
+    ).id
     ids["hakodate_slide"] = store.create_report(
-        category="landslide", text="崖が崩れた", lat=41.77, lon=140.73, channel="line",
-        place_text="函館山", reported_at=T0 + timedelta(hours=2)).id
+        category="landslide",
+        text="崖が崩れた",
+        lat=41.77,
+        lon=140.73,
+        channel="line",
+        place_text="函館山",
+        reported_at=T0 + timedelta(hours=2),
+    ).id
     ids["nowhere"] = store.create_report(
-        category="other", text="場所不明", channel="staff", reported_at=T0 + timedelta(hours=3)).id
+        category="other", text="場所不明", channel="staff", reported_at=T0 + timedelta(hours=3)
+    ).id
     return ids
 
 
@@ -149,11 +184,24 @@ def _ids(store: Store, **kw) -> list[int]:
 
 def test_list_reports_filters(store: Store) -> None:
     ids = _seed(store)
-    assert _ids(store) == [ids["nowhere"], ids["hakodate_slide"], ids["sapporo_fire"], ids["sapporo_flood"]]
+    assert _ids(store) == [
+        ids["nowhere"],
+        ids["hakodate_slide"],
+        ids["sapporo_fire"],
+        ids["sapporo_flood"],
+    ]
     assert _ids(store, since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3)) == [
-        ids["hakodate_slide"], ids["sapporo_fire"]]
-    assert _ids(store, categories=["fire", "landslide"]) == [ids["hakodate_slide"], ids["sapporo_fire"]]
-    assert _ids(store, bbox=(141.0, 42.9, 141.5, 43.2)) == [ids["sapporo_fire"], ids["sapporo_flood"]]
+        ids["hakodate_slide"],
+        ids["sapporo_fire"],
+    ]
+    assert _ids(store, categories=["fire", "landslide"]) == [
+        ids["hakodate_slide"],
+        ids["sapporo_fire"],
+    ]
+    assert _ids(store, bbox=(141.0, 42.9, 141.5, 43.2)) == [
+        ids["sapporo_fire"],
+        ids["sapporo_flood"],
+    ]
     assert _ids(store, q="smoke") == [ids["sapporo_fire"]]  # case-insensitive
     assert _ids(store, q="函館") == [ids["hakodate_slide"]]  # place text too
     assert _ids(store, q="100%") == [ids["sapporo_flood"]]
@@ -164,7 +212,9 @@ def test_list_reports_filters(store: Store) -> None:
 
 def test_list_reports_cursor_pages_without_gaps(store: Store) -> None:
     created = [
-        store.create_report(category="fire", channel="line", reported_at=T0 + timedelta(minutes=i // 3)).id
+        store.create_report(
+            category="fire", channel="line", reported_at=T0 + timedelta(minutes=i // 3)
+        ).id
         for i in range(10)
     ]
     seen: list[int] = []
@@ -204,20 +254,45 @@ def test_photos_saved_under_var_and_attached(store: Store) -> None:
 
 def test_upsert_evacuee_updates_one_registration(store: Store) -> None:
     resident = store.resident_id("line", "U-family")
-    first = store.upsert_evacuee(resident, "line", "car", 4, {"elderly": 1}, ["water"], True,
-                                 lat=43.06, lon=141.35)
-    second = store.upsert_evacuee(resident, "line", "relatives", 3, {"infants": 1, "medical": 1},
-                                  ["baby_formula"], False, place_text="叔母の家")
+    first = store.upsert_evacuee(
+        resident, "line", "car", 4, {"elderly": 1}, ["water"], True, lat=43.06, lon=141.35
+    )
+    second = store.upsert_evacuee(
+        resident,
+        "line",
+        "relatives",
+        3,
+        {"infants": 1, "medical": 1},
+        ["baby_formula"],
+        False,
+        place_text="叔母の家",
+    )
     assert second.id == first.id
-    other = store.upsert_evacuee(store.resident_id("line", "U-other"), "line", "home", 2, None, [], True,
-                                 lat=43.061, lon=141.351)
+    other = store.upsert_evacuee(
+        store.resident_id("line", "U-other"),
+        "line",
+        "home",
+        2,
+        None,
+        [],
+        True,
+        lat=43.061,
+        lon=141.351,
+    )
     assert other.id != first.id
     summary = store.evacuee_summary(cell_deg=0.01)
-    assert summary["total"] == {"registrations": 2, "people": 5, "households_needing_help": 1,
-                                "households_with_medical_needs": 1}
+    assert summary["total"] == {
+        "registrations": 2,
+        "people": 5,
+        "households_needing_help": 1,
+        "households_with_medical_needs": 1,
+    }
     assert summary["by_place_type"]["relatives"] == {"registrations": 1, "people": 3}
     assert summary["by_place_type"]["car"] == {"registrations": 0, "people": 0}
-    assert summary["vulnerable_people"]["infants"] == 1 and summary["vulnerable_people"]["elderly"] == 0
+    assert (
+        summary["vulnerable_people"]["infants"] == 1
+        and summary["vulnerable_people"]["elderly"] == 0
+    )
     assert [c["people"] for c in summary["cells"]] == [2]  # only the registration with a location
     with pytest.raises(InvalidInput, match="place_type"):
         store.upsert_evacuee(resident, "line", "tent", 1, None, [], True)
