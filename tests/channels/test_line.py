@@ -452,3 +452,15 @@ async def test_push_for_officials_notices(env_factory: Any) -> None:
         [{"type": "text", "text": t} for t in texts[:5]],
         [{"type": "text", "text": texts[5]}],
     ]
+
+
+@pytest.mark.parametrize("anyio_backend", [("asyncio", {"use_uvloop": True})])
+async def test_line_on_uvloop(env_factory: Any, anyio_backend: Any) -> None:
+    import uvloop
+
+    assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
+    env = await env_factory()
+    await env.post({"events": [text_event("こんにちは")]})
+    calls = await env.api.wait_for("/reply")
+    await env.settle()
+    assert calls[0].json()["messages"] == [{"type": "text", "text": "了解しました。"}]

@@ -410,3 +410,17 @@ def test_poll_command_needs_token(monkeypatch: pytest.MonkeyPatch, capsys: Any) 
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert main(["telegram-poll"]) == 2
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("anyio_backend", [("asyncio", {"use_uvloop": True})])
+async def test_webhook_and_bot_on_uvloop(env_factory: Any, anyio_backend: Any) -> None:
+    """Rasa serves on uvloop: PTB's httpx-based Bot works on it too."""
+    import uvloop
+
+    assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
+    env = await env_factory()
+    await env.post(message_update(901, text="こんにちは"))
+    await env.api.wait_for("/sendMessage")
+    await env.settle()
+    assert env.collector.texts == ["こんにちは"]
+    assert env.sent() == [{"chat_id": CHAT, "text": "了解しました。"}]
