@@ -114,3 +114,26 @@ def test_default_set_manifest(real_cache, data_root):
     gsi = next(r for r in manifest["layers"] if r["layer"] == "emergency_sites_hokkaido")
     assert gsi["attribution"].startswith("出典：国土地理院") and gsi["data_date"] == "2025-10-27"
     assert is_stale(real_cache, [str(data_root)])[0] is False
+
+
+def test_import_from_url_on_loopback(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(FIXTURES))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/a31a_flood.gpkg"
+        manifest = import_data([url], tmp_path / "cache")
+        assert manifest["counts"]["zones"] == 3
+        assert manifest["layers"][0]["source"] == url
+        assert is_stale(tmp_path / "cache", [url])[0] is True  # URLs are always re-fetched
+        with pytest.raises(DataImportError):
+            import_data([url.replace("a31a_flood.gpkg", "missing.gpkg")], tmp_path / "cache")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not list((tmp_path / "cache").glob("download-*"))
