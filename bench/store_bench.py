@@ -209,6 +209,9 @@ def main() -> int:
     print(
         f"GET /api/v1/reports?limit=1000 (no filter): p50 {pct(heavy, 50):.1f} ms  p95 {pct(heavy, 95):.1f} ms"
     )
+    session.close()
+    store.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
