@@ -313,7 +313,6 @@ def _repair_polygons(
         warnings.append(
             f"{file}: repaired {repaired} invalid geometr{'y' if repaired == 1 else 'ies'}"
         )
-    # explode GeometryCollections left by repairs to polygonal parts only
     return gdf, repaired
 
 
