@@ -8,9 +8,8 @@ done
 for cand in "$HOME"/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do
   [ -x "$cand" ] && try "$cand" && exit 0
 done
-cat >&2 <<'MSG'
-Python 3.10 is required (Rasa Open Source 3.6 supports Python 3.8-3.10) but was not found.
-Install it (e.g. `pyenv install 3.10` or your distribution's python3.10 package), or point
-PYTHON310 at its interpreter: make run PYTHON310=/path/to/python3.10
-MSG
+printf '%s\n' \
+  "Python 3.10 is required (Rasa Open Source 3.6 supports Python 3.8-3.10) but was not found." \
+  "Install it (e.g. 'pyenv install 3.10' or your distribution's python3.10 package), or point" \
+  "PYTHON310 at its interpreter: make run PYTHON310=/path/to/python3.10" >&2
 exit 1
