@@ -154,3 +154,19 @@ class ActionReceiveLocation(Action):
             SlotSet("location_address", None),
             SlotSet("location_confirm", True),
         ]
+
+
+class ActionHandleFallback(Action):
+    """Low NLU confidence: "/lang en" switches the language, anything else gets utter_default."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if language_command(latest_text(tracker)):
+            dispatcher.utter_message(response="utter_language_set")
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []

@@ -117,7 +117,7 @@ class ActionFindShelter(Action):
             response="utter_shelter_results",
             place=place,
             hazard_label=hazard_label,
-            sites="\n\n".join(items),
+            sites="\n".join(items),
         )
         return [SlotSet("hazard", None)]
 

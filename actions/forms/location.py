@@ -45,7 +45,8 @@ class LocationSlotsMixin:
             if point is None:
                 dispatcher.utter_message(response="utter_location_invalid")
                 return dict(CLEARED)
-            dispatcher.utter_message(response="utter_location_gps")
+            if latest_intent(tracker) == "share_location":
+                dispatcher.utter_message(response="utter_location_gps")
             return {
                 "location": HERE,
                 "location_source": "gps",
@@ -54,6 +55,13 @@ class LocationSlotsMixin:
                 "latitude": point[0],
                 "longitude": point[1],
             }
+        if (
+            tracker.get_slot("location_confirm") is True
+            and coords(tracker) is not None
+            and slot_value == tracker.get_slot("location")
+            and str(slot_value or "") not in latest_text(tracker)
+        ):
+            return {"location": slot_value}  # kept from an earlier question: no new search
         text = clean_place_text(str(slot_value or "")) or clean_place_text(latest_text(tracker))
         if not text:
             return dict(CLEARED)

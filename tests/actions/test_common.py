@@ -79,3 +79,13 @@ def test_location_outside_a_form(env, domain):
 def test_disaster_info_without_notices_points_to_the_municipality(env, domain):
     events, messages = run(ActionAnswerDisasterInfo(), make_tracker(intent="ask_disaster_info"), domain)
     assert events == [] and responses(messages) == ["utter_no_notices"]
+
+
+def test_fallback_handles_the_language_command(env, domain):
+    from actions.common import ActionHandleFallback
+
+    _, messages = run(ActionHandleFallback(), make_tracker({"language": "en"}, text="/lang en", intent="nlu_fallback"),
+                      domain)
+    assert responses(messages) == ["utter_language_set"]
+    _, messages = run(ActionHandleFallback(), make_tracker(text="ほげほげ", intent="nlu_fallback"), domain)
+    assert responses(messages) == ["utter_default"]

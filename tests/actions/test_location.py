@@ -45,3 +45,11 @@ def test_unknown_place(env, domain):
     result, messages = validate(ValidateHazardCheckForm(), "validate_location", "ぱぴぷぺぽ", tracker, domain)
     assert result == CLEARED
     assert responses(messages) == ["utter_location_not_found"]
+
+
+def test_location_kept_from_an_earlier_question_is_not_searched_again(env, domain):
+    slots = {"location": "函館市役所", "location_confirm": True, "latitude": 41.7687, "longitude": 140.7289,
+             "location_source": "site"}
+    tracker = make_tracker(slots, text="水がほしい", intent="request_supplies", active_loop="supply_request_form")
+    result, messages = validate(ValidateHazardCheckForm(), "validate_location", "函館市役所", tracker, domain)
+    assert result == {"location": "函館市役所"} and messages == []
