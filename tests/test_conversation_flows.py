@@ -1,0 +1,61 @@
+"""Resident flows over Rasa's REST channel against the real stack (model, actions, GIS, store).
+
+A location inside Hakodate gets the true nearest tsunami site (computed here independently from
+the raw GSI GeoJSON), and a damage report afterwards appears in ``GET /api/v1/reports``.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from tests.actions.test_shelters import HAKODATE, true_nearest
+
+pytestmark = pytest.mark.rasa
+
+LOCATION = json.dumps({"latitude": HAKODATE[0], "longitude": HAKODATE[1]})
+LOCATION = "/share_location" + LOCATION
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+def test_tsunami_shelter_for_a_location_in_hakodate(rasa_stack) -> None:
+    expected = true_nearest(*HAKODATE, "津波")[0]
+    reply = texts(rasa_stack.rest("flow-1", '/find_shelter{"hazard": "tsunami"}'))
+    assert "場所を教えてください" in reply
+    reply = texts(rasa_stack.rest("flow-1", LOCATION))
+    assert "「津波」の避難場所" in reply
+    assert f"1. {expected['name']}（" in reply
+    assert "https://maps.gsi.go.jp/#17/" in reply and "119" in reply
+
+
+def test_damage_report_reaches_the_officials_api(rasa_stack) -> None:
+    import subprocess
+
+    from tests.conftest import BOSAI, REPO
+
+    sender = "flow-2"
+    assert "場所" in texts(rasa_stack.rest(sender, '/report_damage{"damage_type": "road_flooded"}'))
+    assert "何が起きていますか" in texts(rasa_stack.rest(sender, LOCATION))
+    assert "けが" in texts(rasa_stack.rest(sender, "駅前の道路が膝まで冠水"))
+    assert "写真" in texts(rasa_stack.rest(sender, "/deny"))  # nobody hurt
+    assert "緊急度" in texts(rasa_stack.rest(sender, "/deny"))  # no photo
+    assert "この内容で送信しますか" in texts(rasa_stack.rest(sender, '/inform{"urgency": "high"}'))
+    reply = texts(rasa_stack.rest(sender, "/affirm"))
+    assert "受付番号" in reply
+    out = subprocess.run(
+        [BOSAI, "officials", "add", "flow-tester", "--role", "viewer"],
+        env=rasa_stack.env, cwd=REPO, check=True, capture_output=True, text=True,
+    ).stdout
+    token = next(w for w in out.split() if w.startswith("bosai_"))
+    req = urllib.request.Request(
+        rasa_stack.officials_url + "/api/v1/reports", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        body = json.loads(resp.read())
+    props = [f["properties"] for f in body["features"]]
+    assert any(p["category"] == "road_flooded" and p["text"] == "駅前の道路が膝まで冠水" for p in props)
