@@ -1,4 +1,4 @@
-"""Report store: reports, inbound message ids, evacuees, shelter status and officials.
+"""Report store: reports, inbound message ids, evacuees, shelter status, notices, officials.
 
 ``get_store()`` gives the store for the configured ``DATABASE_URL`` (cached per URL, built on first
 use, never at import time); tests build ``Store(url)`` directly.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.store.models import Evacuee, Official, Report, ShelterStatus
+from bot.store.models import Evacuee, Notice, Official, Report, ShelterStatus
 from bot.store.store import (
     InvalidInput,
     InvalidTransition,
@@ -24,6 +24,7 @@ __all__ = [
     "InvalidInput",
     "InvalidTransition",
     "NotFound",
+    "Notice",
     "Official",
     "Report",
     "ReportPage",

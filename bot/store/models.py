@@ -242,5 +242,35 @@ class Official(Base):
         }
 
 
+class Notice(Base):
+    """A notice from the officials to residents, with the outcome of its broadcast per channel.
+
+    ``broadcast`` maps a channel name (``line``, ``telegram``) to
+    ``{"status": "sent" | "failed" | "skipped", "detail": str, "at": ISO time}``; empty when the
+    notice was stored without broadcasting.
+    """
+
+    __tablename__ = "notices"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(100), nullable=False)
+    body = Column(Text, nullable=False)
+    severity = Column(String(16), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by = Column(String(100), nullable=False)
+    broadcast = Column(JSON, nullable=False, default=dict)
+    __table_args__ = (Index("ix_notices_created_at_id", "created_at", "id"),)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "severity": self.severity,
+            "created_at": _iso(self.created_at),
+            "created_by": self.created_by,
+            "broadcast": {k: dict(v) for k, v in (self.broadcast or {}).items()},
+        }
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None

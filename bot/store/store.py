@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ from bot.store import vocab
 from bot.store.models import (
     Evacuee,
     InboundMessage,
+    Notice,
     Official,
     Report,
     ReportPhoto,
@@ -41,6 +43,10 @@ MAX_PLACE_TEXT = 500
 MAX_HEADCOUNT = 10_000
 MAX_LIST_ITEMS = 20
 MAX_ITEM_LEN = 64
+MAX_NOTICE_TITLE = 100
+MAX_NOTICE_BODY = 1000
+MAX_NOTICE_LIMIT = 100
+MAX_BROADCAST_DETAIL = 500
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 PHOTO_REF_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|gif)$")
@@ -137,6 +143,8 @@ class Store:
         self._session = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._photo_dir = Path(photo_dir) if photo_dir is not None else None
         self._secret = secret
+        # SQLite ignores FOR UPDATE: serialise read-modify-write of a notice's JSON in-process
+        self._notice_lock = threading.Lock()
 
     # ------------------------------------------------------------------ schema
     def upgrade(self, revision: str = "head") -> None:
@@ -612,6 +620,80 @@ class Store:
                 for row in rows.scalars():
                     out[row.shelter_id] = row
         return out
+
+    # ------------------------------------------------------------------ notices
+    def create_notice(self, title: str, body: str, severity: str, by: str) -> Notice:
+        """Store a notice from an official (committed before returning, with ``.id``).
+
+        ``title``: one line, 1-100 characters; ``body``: 1-1000 characters; ``severity``: one of
+        :data:`bot.store.vocab.NOTICE_SEVERITIES`; ``by``: the official's name.
+        """
+        title_s = _opt_text(title, "title", MAX_NOTICE_TITLE)
+        if title_s is None:
+            raise InvalidInput("title is required (1-100 characters)")
+        if "\n" in title_s or "\r" in title_s:
+            raise InvalidInput("title must be one line")
+        body_s = _opt_text(body, "body", MAX_NOTICE_BODY)
+        if body_s is None:
+            raise InvalidInput("body is required (1-1000 characters)")
+        if severity not in vocab.NOTICE_SEVERITIES:
+            raise InvalidInput(f"severity must be one of {', '.join(vocab.NOTICE_SEVERITIES)}")
+        if not isinstance(by, str) or not by or len(by) > 100:
+            raise InvalidInput("by must be 1-100 characters")
+        row = Notice(
+            title=title_s,
+            body=body_s.replace("\r\n", "\n"),
+            severity=severity,
+            created_at=utcnow(),
+            created_by=by,
+            broadcast={},
+        )
+        with self.session() as s:
+            s.add(row)
+            s.commit()
+        return row
+
+    def latest_notices(self, limit: int = 3) -> list[Notice]:
+        """The ``limit`` (1-100) most recent notices, newest first."""
+        count = _opt_int(limit, "limit", 1, MAX_NOTICE_LIMIT)
+        with self.session() as s:
+            rows = s.execute(
+                select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(count)
+            ).scalars()
+            return list(rows)
+
+    def get_notice(self, notice_id: int) -> Notice:
+        with self.session() as s:
+            row = s.get(Notice, notice_id)
+            if row is None:
+                raise NotFound(f"notice {notice_id} not found")
+            return row
+
+    def record_broadcast(
+        self, notice_id: int, channel: str, ok: bool | None, detail: str = ""
+    ) -> Notice:
+        """Record how sending ``notice_id`` on ``channel`` went; returns the updated notice.
+
+        ``ok``: True = sent, False = failed, None = skipped (channel not configured). ``detail``
+        (cut to 500 characters) says why, or what the platform answered. A later call for the
+        same channel replaces the earlier outcome (a re-send).
+        """
+        _check_channel(channel)
+        if ok is not None and not isinstance(ok, bool):
+            raise InvalidInput("ok must be true, false or null (skipped)")
+        status = "skipped" if ok is None else ("sent" if ok else "failed")
+        text = str(detail or "")[:MAX_BROADCAST_DETAIL]
+        with self._notice_lock, self.session() as s:
+            row = s.execute(
+                select(Notice).where(Notice.id == notice_id).with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"notice {notice_id} not found")
+            outcome = dict(row.broadcast or {})
+            outcome[channel] = {"status": status, "detail": text, "at": utcnow().isoformat()}
+            row.broadcast = outcome  # a new dict: the JSON column sees the change
+            s.commit()
+            return row
 
     # ------------------------------------------------------------------ officials
     def add_official(self, name: str, role: str) -> tuple[Official, str]:

@@ -82,4 +82,10 @@ VULNERABLE_KEYS: dict[str, str] = {
     "medical": "医療が必要な方",
 }
 
+# Severity of an officials' notice (避難指示 and other evacuation orders are "emergency").
+NOTICE_SEVERITIES: dict[str, str] = {"info": "お知らせ", "warning": "警戒", "emergency": "緊急"}
+
+# Outcome of a notice's broadcast on one channel.
+BROADCAST_STATUSES: dict[str, str] = {"sent": "配信済み", "failed": "失敗", "skipped": "未設定"}
+
 ROLES: dict[str, int] = {"viewer": 1, "operator": 2, "admin": 3}

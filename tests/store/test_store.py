@@ -17,9 +17,10 @@ T0 = datetime(2025, 11, 26, 0, 0, tzinfo=timezone.utc)
 
 def test_upgrade_is_idempotent_and_creates_schema(store: Store) -> None:
     store.upgrade()
-    assert current(store.engine) == "0001"
+    assert current(store.engine) == "0002"
     tables = set(inspect(store.engine).get_table_names())
     assert {
+        "notices",
         "inbound_messages",
         "reports",
         "report_photos",
