@@ -9,6 +9,7 @@ The webhook checks ``X-Line-Signature`` (base64 HMAC-SHA256 of the raw body) bef
 answers at once and processes the events in a background task: each event is de-duplicated on
 ``webhookEventId``, run through Rasa, and all replies go out in one reply call (at most five
 messages); overflow, an expired reply token and officials' notices use push.
+:meth:`LineClient.broadcast` sends the officials' notices to every friend of the account.
 """
 
 from __future__ import annotations
@@ -152,6 +153,20 @@ class LineClient:
                 {"to": to, "messages": messages[start : start + MAX_MESSAGES_PER_CALL]},
                 retry_key=str(uuid.uuid4()),
             )
+
+    async def broadcast(self, messages: list[dict[str, Any]], retry_key: str | None = None) -> None:
+        """Send up to five messages to every friend of the official account (officials' notices).
+
+        ``POST /v2/bot/message/broadcast`` with an ``X-Line-Retry-Key`` (a new one unless given,
+        so a caller retrying after a timeout can pass the same key and LINE sends only once).
+        """
+        if not 1 <= len(messages) <= MAX_MESSAGES_PER_CALL:
+            raise ValueError(f"a broadcast carries 1-{MAX_MESSAGES_PER_CALL} messages")
+        await self._post(
+            "/v2/bot/message/broadcast",
+            {"messages": messages},
+            retry_key=retry_key or str(uuid.uuid4()),
+        )
 
     async def content(self, message_id: str, limit: int) -> tuple[bytes, str]:
         """Download a message's content (image) from the data API."""

@@ -1,4 +1,4 @@
-"""The officials' REST API (``/api/v1``): reports, photos, evacuees, shelters, officials."""
+"""The officials' REST API (``/api/v1``): reports, photos, evacuees, shelters, notices, officials."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 
+from bot.officials import notices as notice_sender
 from bot.officials.auth import require_role
 from bot.officials.errors import ApiError, dumps
 from bot.officials.openapi import openapi_document
@@ -22,7 +23,7 @@ from bot.officials.params import (
     single,
     time_param,
 )
-from bot.officials.runtime import gis_index, run_blocking, store_of
+from bot.officials.runtime import broadcast_config, gis_index, run_blocking, store_of
 from bot.officials.serialize import (
     feature_collection,
     report_feature,
@@ -31,12 +32,13 @@ from bot.officials.serialize import (
     site_feature,
 )
 from bot.store import ReportQuery, vocab
-from bot.store.store import MAX_PHOTO_BYTES, PHOTO_TYPES
+from bot.store.store import MAX_NOTICE_LIMIT, MAX_PHOTO_BYTES, PHOTO_TYPES
 
 blueprint = Blueprint("officials_api", url_prefix="/api/v1")
 
 MAX_LIMIT = 5000
 DEFAULT_LIMIT = 100
+DEFAULT_NOTICE_LIMIT = 20
 SITE_KINDS = ("emergency_site", "shelter", "welfare_shelter")
 ATTRIBUTION = [
     "出典：国土地理院「指定緊急避難場所データ」「指定避難所データ」（2025年10月27日取得）を加工して作成",
@@ -93,6 +95,8 @@ async def meta(request: Request) -> HTTPResponse:
             "shelter_states": vocab.SHELTER_STATES,
             "supplies": vocab.SUPPLIES,
             "vulnerable": vocab.VULNERABLE_KEYS,
+            "notice_severities": vocab.NOTICE_SEVERITIES,
+            "broadcast_statuses": vocab.BROADCAST_STATUSES,
             "roles": list(vocab.ROLES),
             "attribution": ATTRIBUTION,
             "tiles_url": settings.tiles_url,
@@ -314,6 +318,51 @@ async def put_shelter_status(request: Request, shelter_id: str) -> HTTPResponse:
         request.ctx.official.name,
     )
     return _json({"shelter_status": row.to_dict()})
+
+
+# ---------------------------------------------------------------------- notices
+@blueprint.get("/notices")
+@require_role("viewer")
+async def list_notices(request: Request) -> HTTPResponse:
+    check_known(request, ("limit",))
+    limit = int_param(request, "limit", DEFAULT_NOTICE_LIMIT, 1, MAX_NOTICE_LIMIT)
+    rows = await run_blocking(store_of(request.app).latest_notices, limit)
+    return _json(
+        {"notices": [n.to_dict() for n in rows], "count": len(rows)},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@blueprint.post("/notices")
+@require_role("operator")
+async def create_notice(request: Request) -> HTTPResponse:
+    """Store a notice; with ``broadcast: true`` send it on every channel (201 either way)."""
+    body = json_object(request, ("title", "body", "severity", "broadcast"))
+    for name in ("title", "body", "severity"):
+        if not isinstance(body.get(name), str):
+            raise ApiError(400, f"{name} is required (a string)")
+    send = body.get("broadcast", False)
+    if not isinstance(send, bool):
+        raise ApiError(400, "broadcast must be true or false")
+    store = store_of(request.app)
+    notice = await run_blocking(
+        store.create_notice,
+        body["title"],
+        body["body"],
+        body["severity"],
+        request.ctx.official.name,
+    )
+    if send:
+        outcomes = await notice_sender.broadcast(broadcast_config(request.app), notice)
+
+        def record() -> Any:
+            row = notice
+            for channel, (ok, detail) in outcomes.items():
+                row = store.record_broadcast(notice.id, channel, ok, detail)
+            return row
+
+        notice = await run_blocking(record)
+    return _json({"notice": notice.to_dict()}, status=201)
 
 
 # ---------------------------------------------------------------------- officials (admin)

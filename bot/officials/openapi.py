@@ -326,6 +326,69 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
         },
+        "/api/v1/notices": {
+            "get": {
+                "summary": "Recent notices, newest first, with each channel's broadcast outcome (viewer+)",
+                "parameters": [
+                    _param(
+                        "limit",
+                        "number of notices",
+                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                    )
+                ],
+                "responses": {
+                    "200": _ok(
+                        "notices",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "notices": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Notice"},
+                                },
+                                "count": {"type": "integer"},
+                            },
+                        },
+                    ),
+                    **ERRORS,
+                },
+            },
+            "post": {
+                "summary": "Store a notice and, with broadcast, send it on LINE and Telegram (operator+)",
+                "description": "The notice is stored first. With `broadcast: true` it is sent through "
+                "every configured channel (LINE broadcast to all friends; the Telegram channel "
+                "TELEGRAM_NOTICE_CHAT_ID); the text ends with the emergency numbers 119 / 110. "
+                "The answer is 201 even when a channel failed or is not configured: see "
+                "`notice.broadcast` per channel.",
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "required": ["title", "body", "severity"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "title": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "body": {"type": "string", "minLength": 1, "maxLength": 1000},
+                            "severity": {
+                                "type": "string",
+                                "enum": list(vocab.NOTICE_SEVERITIES),
+                                "description": "emergency for 避難指示 and other orders",
+                            },
+                            "broadcast": {"type": "boolean", "default": False},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _ok(
+                        "stored (and broadcast) notice",
+                        {
+                            "type": "object",
+                            "properties": {"notice": {"$ref": "#/components/schemas/Notice"}},
+                        },
+                    ),
+                    **ERRORS,
+                },
+            },
+        },
         "/api/v1/officials": {
             "get": {
                 "summary": "List officials (admin)",
@@ -363,7 +426,8 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "防災チャットボット officials' API",
             "version": "1",
-            "description": "Reports, evacuee registrations and shelter status for disaster officials. "
+            "description": "Reports, evacuee registrations, shelter status and notices to residents "
+            "for disaster officials. "
             "Bearer token from `bosai officials add NAME --role ROLE`.",
         },
         "servers": [{"url": "/"}],
@@ -387,6 +451,32 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
                 "Report": report,
+                "Notice": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "body": {"type": "string"},
+                        "severity": {"type": "string", "enum": list(vocab.NOTICE_SEVERITIES)},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "created_by": {"type": "string"},
+                        "broadcast": {
+                            "type": "object",
+                            "description": "per channel (line, telegram); empty when not broadcast",
+                            "additionalProperties": {
+                                "type": "object",
+                                "properties": {
+                                    "status": {
+                                        "type": "string",
+                                        "enum": list(vocab.BROADCAST_STATUSES),
+                                    },
+                                    "detail": {"type": "string"},
+                                    "at": {"type": "string", "format": "date-time"},
+                                },
+                            },
+                        },
+                    },
+                },
             },
         },
         "paths": paths,

@@ -1,4 +1,5 @@
-"""App-scoped resources of the officials' app: the store and the lazily loaded GIS index."""
+"""App-scoped resources of the officials' app: the store, the lazily loaded GIS index and where
+notices are broadcast."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ def store_of(app: Sanic) -> Store:
     if store is None:  # a request before the start listener finished (should not happen)
         store = app.ctx.store = get_store(app.config.BOSAI.database_url)
     return store
+
+
+def broadcast_config(app: Sanic) -> Any:
+    """The notice channels read from the environment at start (:class:`BroadcastConfig`)."""
+    config = getattr(app.ctx, "broadcast_config", None)
+    if config is None:
+        from bot.officials.notices import BroadcastConfig
+
+        config = app.ctx.broadcast_config = BroadcastConfig.from_env()
+    return config
 
 
 class GisUnavailable(RuntimeError):

@@ -21,6 +21,14 @@ import requests
 from bot.settings import get_settings
 from bot.store import Store, clear_stores, get_store
 
+NOTICE_ENV_VARS = (
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "LINE_API_BASE",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_BASE",
+    "TELEGRAM_NOTICE_CHAT_ID",
+)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -142,6 +150,9 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("BOSAI_RESIDENT_SECRET", "test-resident-secret")
     monkeypatch.setenv("BOSAI_GIS_CACHE", str(tmp_path / "no-gis-cache"))
     monkeypatch.setenv("BOSAI_TILES_URL", "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png")
+    # notices are broadcast only where a test says so (never with a developer's real tokens)
+    for name in NOTICE_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     clear_stores()
     yield tmp_path

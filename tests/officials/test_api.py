@@ -67,6 +67,8 @@ PROTECTED = [
     ("PATCH", "/api/v1/reports/1"),
     ("PUT", "/api/v1/shelters/E0110001234111/status"),
     ("GET", "/api/v1/officials"),
+    ("GET", "/api/v1/notices"),
+    ("POST", "/api/v1/notices"),
 ]
 
 
@@ -90,6 +92,12 @@ def test_no_token_is_401_and_leaks_nothing(api: Api, method: str, path: str) -> 
     [
         ("POST", "/api/v1/reports", {"category": "fire"}, "operator"),
         ("PATCH", "/api/v1/reports/{flood}", {"status": "confirmed"}, "operator"),
+        (
+            "POST",
+            "/api/v1/notices",
+            {"title": "給水", "body": "○○公園で給水中", "severity": "info"},
+            "operator",
+        ),
         ("GET", "/api/v1/officials", None, "admin"),
         ("POST", "/api/v1/officials", {"name": "new", "role": "viewer"}, "admin"),
         ("DELETE", "/api/v1/officials/viewer-user", None, "admin"),

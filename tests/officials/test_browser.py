@@ -18,6 +18,7 @@ import pytest
 from bot.officials import build_assets
 from bot.settings import REPO_ROOT
 from tests.officials.conftest import Api
+from tests.officials.fakes import fakes  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -257,3 +258,93 @@ def test_dashboard_shelter_status(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-shelters.png"))
     context.close()
+
+
+def test_dashboard_notices(make_api, fakes, monkeypatch: pytest.MonkeyPatch, browser) -> None:  # noqa: F811
+    """An operator sends a notice: LINE (fake, on loopback) gets it, Telegram is not configured;
+    the list shows it with each channel's outcome, its HTML title as text. A viewer only reads."""
+    from tests.officials.fakes import LINE_TOKEN, FakeLine
+
+    if build_assets.missing_assets():
+        build_assets.build()
+    line = FakeLine()
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", LINE_TOKEN)
+    monkeypatch.setenv("LINE_API_BASE", fakes.start(line))
+    api = make_api()
+    old = api.store.create_notice("給水所の開設", "○○公園で給水中です。", "info", "sato")
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
+    outside: list[str] = []
+
+    def guard(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(api.url + "/")
+    page.fill("#token", api.tokens["operator"])
+    page.click("#signin-button")
+    page.locator(f"#n-list li[data-notice-id='{old.id}']").wait_for()
+    assert "配信なし" in page.locator(f"#n-list li[data-notice-id='{old.id}']").inner_text()
+
+    title = "避難指示 " + XSS
+    page.fill("#n-title", title)
+    page.fill("#n-body", "○○地区の方は\n○○小学校へ避難してください。")
+    page.select_option("#n-severity", "emergency")
+    assert page.is_checked("#n-broadcast")
+    page.click("#n-send")
+    item = page.locator("#n-list li").first
+    item.locator(".n-title", has_text="避難指示").wait_for()
+    notice = api.store.latest_notices(limit=1)[0]
+    assert notice.title == title and notice.severity == "emergency"
+    assert notice.created_by == "operator-user"
+    assert dialogs and "住民に配信します" in dialogs[0]
+
+    # the list: severity, title and body as text, per-channel outcome
+    assert item.get_attribute("data-notice-id") == str(notice.id)
+    assert item.locator(".n-title").inner_text() == title
+    assert item.locator(".badge.sev-emergency").inner_text() == "緊急"
+    assert "○○小学校へ避難してください。" in item.locator(".n-body").inner_text()
+    assert item.locator("[data-channel=line]").inner_text() == "LINE: 配信済み"
+    assert item.locator("[data-channel=telegram]").inner_text() == "Telegram: 未設定"
+    assert page.locator("#n-list img").count() == 0
+    assert "配信しました" in page.locator("#status-line").inner_text()
+
+    # exactly what LINE received
+    from bot.officials.notices import notice_text
+
+    assert [r.json() for r in line.calls("/broadcast")] == [
+        {"messages": [{"type": "text", "text": notice_text(notice)}]}
+    ]
+
+    # a notice without broadcast: stored only, nothing more sent
+    page.fill("#n-title", "停電情報")
+    page.fill("#n-body", "○○町で停電しています。")
+    page.uncheck("#n-broadcast")
+    page.click("#n-send")
+    page.locator("#n-list li").first.locator(".n-title", has_text="停電情報").wait_for()
+    assert "配信なし" in page.locator("#n-list li").first.inner_text()
+    assert api.store.latest_notices(limit=1)[0].severity == "info"  # the form was reset
+    assert len(line.requests) == 1 and len(dialogs) == 1
+
+    # a viewer sees the list but no form
+    page.click("#signout")
+    page.fill("#token", api.tokens["viewer"])
+    page.click("#signin-button")
+    page.wait_for_selector("#user-name:has-text('viewer-user')")
+    page.locator(f"#n-list li[data-notice-id='{notice.id}']").wait_for()
+    assert page.locator("#n-form").is_hidden() and page.locator("#n-readonly").is_visible()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-notices.png"), full_page=True)
+    context.close()
+    assert errors == [], errors
+    assert outside == [], f"requests left the machine: {outside}"

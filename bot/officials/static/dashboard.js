@@ -258,6 +258,52 @@
     }).catch(function () {});
   }
 
+  // ------------------------------------------------------------------ notices
+  var CHANNEL_NAMES = { line: "LINE", telegram: "Telegram" };
+  function renderNotices(list) {
+    var ol = $("n-list"); clear(ol);
+    if (!list.length) { ol.appendChild(el("li", { className: "note", text: "お知らせはまだありません。" })); return; }
+    list.forEach(function (n) {
+      var channels = el("div", { className: "n-channels" });
+      Object.keys(n.broadcast || {}).forEach(function (ch) {
+        var o = n.broadcast[ch];
+        channels.appendChild(el("span", { className: "badge bc-" + o.status, "data-channel": ch, title: o.detail || "",
+          text: (CHANNEL_NAMES[ch] || ch) + ": " + ((meta.broadcast_statuses && meta.broadcast_statuses[o.status]) || o.status) }));
+      });
+      if (!channels.firstChild) channels.appendChild(el("span", { className: "note", text: "配信なし（保存のみ）" }));
+      ol.appendChild(el("li", { "data-notice-id": String(n.id) },
+        el("span", { className: "badge sev-" + n.severity, text: (meta.notice_severities && meta.notice_severities[n.severity]) || n.severity }), " ",
+        el("span", { className: "n-title", text: n.title }),
+        el("div", { className: "n-body", text: n.body }),
+        el("div", { className: "note", text: fmtTime(n.created_at) + "（" + n.created_by + "）" }),
+        channels));
+    });
+  }
+  function loadNotices() {
+    return apiJson("/api/v1/notices?limit=20").then(function (body) { renderNotices(body.notices); })
+      .catch(function (e) { if (e.message !== "unauthorized") $("n-error").textContent = "お知らせを読み込めません: " + e.message; });
+  }
+  function submitNotice(ev) {
+    ev.preventDefault();
+    var body = { title: $("n-title").value.trim(), body: $("n-body").value.trim(), severity: $("n-severity").value, broadcast: $("n-broadcast").checked };
+    if (!body.title || !body.body) { $("n-error").textContent = "件名と本文を入力してください。"; return; }
+    if (body.broadcast && !window.confirm("「" + body.title + "」を LINE・Telegram で住民に配信します。よろしいですか？")) return;
+    $("n-send").disabled = true; $("n-error").textContent = "";
+    apiJson("/api/v1/notices", { method: "POST", body: JSON.stringify(body) }).then(function (res) {
+      $("n-title").value = ""; $("n-body").value = ""; $("n-severity").value = "info"; $("n-broadcast").checked = true;
+      var failed = Object.keys(res.notice.broadcast || {}).filter(function (ch) { return res.notice.broadcast[ch].status === "failed"; });
+      setStatusLine("お知らせ「" + res.notice.title + "」を" + (body.broadcast ? "配信しました" : "保存しました") +
+        (failed.length ? "（失敗: " + failed.map(function (ch) { return CHANNEL_NAMES[ch] || ch; }).join("、") + "）" : "") + "。");
+      return loadNotices();
+    }).catch(function (e) { $("n-error").textContent = e.message; })
+      .then(function () { $("n-send").disabled = false; });
+  }
+  function setupNotices() {
+    var canSend = me && (me.role === "operator" || me.role === "admin");
+    $("n-form").hidden = !canSend;
+    $("n-readonly").hidden = canSend;
+  }
+
   // ------------------------------------------------------------------ shelters
   function loadShelters() {
     if (map.getZoom() < 11) { shelterLayer.clearLayers(); $("shelter-note").textContent = "避難所は地図を拡大すると表示されます。"; return; }
@@ -309,7 +355,7 @@
   }
 
   // ------------------------------------------------------------------ start
-  function refreshAll() { loadReports(false); loadEvacuees(); loadShelters(); }
+  function refreshAll() { loadReports(false); loadEvacuees(); loadNotices(); loadShelters(); }
   function setAuto() {
     if (refreshTimer) { clearInterval(refreshTimer); refreshTimer = null; }
     if ($("f-auto").checked) refreshTimer = setInterval(refreshAll, REFRESH_MS);
@@ -327,6 +373,7 @@
       map.on("moveend", function () { clearTimeout(shelterTimer); shelterTimer = setTimeout(loadShelters, 400); });
     }
     setTimeout(function () { map.invalidateSize(); }, 0);
+    setupNotices();
     refreshAll();
     setAuto();
   }
@@ -337,6 +384,9 @@
       m.attribution.forEach(function (line) { ul.appendChild(el("li", { text: line })); });
       ul.appendChild(el("li", { text: "地図：国土地理院（地理院タイル）ほか設定されたタイル / Leaflet" }));
       buildFilters();
+      var sev = $("n-severity");
+      Object.keys(m.notice_severities || {}).forEach(function (k) { sev.appendChild(el("option", { value: k, text: m.notice_severities[k] })); });
+      $("n-form").addEventListener("submit", submitNotice);
       $("signin-form").addEventListener("submit", function (ev) { ev.preventDefault(); signIn($("token").value.trim()); $("token").value = ""; });
       $("signout").addEventListener("click", function () { signOut(""); });
       $("filters").addEventListener("submit", function (ev) { ev.preventDefault(); selectedId = null; loadReports(false); });
