@@ -177,6 +177,15 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    # a viewer reads the detail but is not offered the status form
+    page.click("#signout")
+    page.fill("#token", api.tokens["viewer"])
+    page.click("#signin-button")
+    page.wait_for_selector("#user-name:has-text('viewer-user')")
+    page.locator(f"#report-list tr[data-report-id='{flood.id}']").click()
+    page.wait_for_selector(f"#d-id:has-text('{flood.id}')")
+    assert page.locator("#d-form").is_hidden()
     context.close()
 
     assert dialogs == [], f"a script ran: {dialogs}"
