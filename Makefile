@@ -49,7 +49,7 @@ run: setup ## set up everything, then start Rasa + actions + officials' app
 	$(BOSAI) run
 
 test: setup browser ## set up everything, then run the whole test suite
-	$(MAKE) --no-print-directory validate pytest stories
+	$(MAKE) --no-print-directory lint types validate pytest stories
 
 pytest:
 	$(PY) -m pytest
