@@ -2,7 +2,7 @@
 
 ``rasa_stack`` starts ``bosai run`` once per test session on free loopback ports, with a fresh
 runtime folder (database, tracker store, logs) and the trained model from ``models/`` (trained by
-``make test`` before pytest; trained here if missing). The GIS cache imported by ``make data`` is
+``make test`` before pytest). The GIS cache imported by ``make data`` is
 reused read-only.
 """
 
@@ -56,10 +56,13 @@ class Stack:
 
 
 def _ensure_model() -> None:
-    from bot.training import current_model, train
+    from bot.training import current_model
 
     if current_model(REPO) is None:
-        train(REPO)
+        pytest.fail(
+            "no model trained from the current config, domain and training data: "
+            "run `make train` (make test does it before pytest)"
+        )
 
 
 def _ensure_gis_cache(env: dict[str, str]) -> None:
