@@ -34,6 +34,7 @@ from gis.errors import CacheMissingError
 from gis.geo import chord_for_metres, geodesic_inv, unit_xyz
 from gis.importer import current_dir, mesh_key
 from gis.models import HAZARD_KINDS, ZONE_KINDS, HazardAnswer, Site, SiteMatch, SiteResult, Zone
+from gis.readers import ZONE_COLUMNS
 from gis.text import normalise_name
 
 __all__ = ["GisIndex", "load_index", "SITE_KIND_FILTERS", "MAX_K", "MAX_RADIUS_M"]
@@ -135,21 +136,7 @@ class GisIndex:
         )
         self._zone_tree = shapely.STRtree(self._zone_geoms)
         self._zone_cols: dict[str, list[Any]] = {}
-        for c in (
-            "kind",
-            "level",
-            "label",
-            "name",
-            "zone_id",
-            "depth_min_m",
-            "depth_max_m",
-            "phenomenon",
-            "zone_class",
-            "river",
-            "scenario",
-            "source",
-            "layer",
-        ):
+        for c in ZONE_COLUMNS:
             values = zones[c].tolist() if c in zones.columns else [None] * len(zones)
             self._zone_cols[c] = [_none_if_nan(v) for v in values]
         # coverage
@@ -245,7 +232,7 @@ class GisIndex:
                     lat=s.lat,
                     lon=s.lon,
                     distance_m=round(float(d), 1),
-                    bearing_deg=round(float(b), 1),
+                    bearing_deg=round(float(b), 1) % 360.0,  # 359.96 rounds to 0.0, not 360.0
                     hazards=s.hazards,
                     kind=s.kind,
                     same_as_shelter=s.same_as_shelter,
