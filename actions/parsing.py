@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 _KANJI_DIGITS = {
     "〇": 0, "零": 0, "一": 1, "壱": 1, "二": 2, "弐": 2, "三": 3, "参": 3, "四": 4,
@@ -159,16 +160,26 @@ _ALL_WORDS = ("すべて", "全て", "全部", "ぜんぶ", "なんでも", "何
 HAZARDS = ("flood", "landslide", "storm_surge", "earthquake", "tsunami", "large_fire", "inland_flood", "volcano")  # fmt: skip
 
 
+def match_code(
+    norm: str, codes: Collection[str], table: list[tuple[str, tuple[str, ...]]]
+) -> str | None:
+    """The fixed code itself, else the first code of ``table`` one of whose words is in ``norm``."""
+    if norm in codes:
+        return norm
+    for code, words in table:
+        if any(w in norm for w in words):
+            return code
+    return None
+
+
 def parse_hazard(text: str | None) -> str | None:
     """Hazard kind (``tsunami`` …) from text; ``all`` for 'all / don't know'; None if unclear."""
     norm = normalize(text or "")
     if not norm:
         return None
-    if norm in HAZARDS or norm == "all":
-        return norm
-    for kind, words in _HAZARD_WORDS:
-        if any(w in norm for w in words):
-            return kind
+    kind = match_code(norm, (*HAZARDS, "all"), _HAZARD_WORDS)
+    if kind:
+        return kind
     if any(w in norm for w in _ALL_WORDS):
         return "all"
     return None
@@ -187,13 +198,7 @@ PLACE_TYPES = ("home", "car", "relatives", "hotel", "shelter", "other")
 
 def parse_place_type(text: str | None) -> str | None:
     """Evacuation place type (home|car|relatives|hotel|shelter|other) from text."""
-    norm = normalize(text or "")
-    if norm in PLACE_TYPES:
-        return norm
-    for kind, words in _PLACE_TYPE_WORDS:
-        if any(w in norm for w in words):
-            return kind
-    return None
+    return match_code(normalize(text or ""), PLACE_TYPES, _PLACE_TYPE_WORDS)
 
 
 _CONGESTION_WORDS: list[tuple[str, tuple[str, ...]]] = [
@@ -208,13 +213,7 @@ CONGESTION = ("vacant", "moderate", "crowded", "full", "closed")
 
 def parse_congestion(text: str | None) -> str | None:
     """Congestion level (vacant|moderate|crowded|full|closed) from text."""
-    norm = normalize(text or "")
-    if norm in CONGESTION:
-        return norm
-    for kind, words in _CONGESTION_WORDS:
-        if any(w in norm for w in words):
-            return kind
-    return None
+    return match_code(normalize(text or ""), CONGESTION, _CONGESTION_WORDS)
 
 
 _SUPPLY_WORDS: list[tuple[str, tuple[str, ...]]] = [
@@ -271,13 +270,7 @@ DAMAGE_TYPES = (
 
 def parse_damage_type(text: str | None) -> str | None:
     """Report category from text (``道路が冠水`` → ``road_flooded``)."""
-    norm = normalize(text or "")
-    if norm in DAMAGE_TYPES:
-        return norm
-    for kind, words in _DAMAGE_WORDS:
-        if any(w in norm for w in words):
-            return kind
-    return None
+    return match_code(normalize(text or ""), DAMAGE_TYPES, _DAMAGE_WORDS)
 
 
 _URGENCY_WORDS: list[tuple[str, tuple[str, ...]]] = [
@@ -291,13 +284,7 @@ URGENCIES = ("low", "normal", "high", "critical")
 
 def parse_urgency(text: str | None) -> str | None:
     """Urgency (low|normal|high|critical) from text."""
-    norm = normalize(text or "")
-    if norm in URGENCIES:
-        return norm
-    for kind, words in _URGENCY_WORDS:
-        if any(w in norm for w in words):
-            return kind
-    return None
+    return match_code(normalize(text or ""), URGENCIES, _URGENCY_WORDS)
 
 
 _VULNERABLE_WORDS: list[tuple[str, tuple[str, ...]]] = [

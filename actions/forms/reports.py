@@ -11,6 +11,7 @@ from actions.forms.common import count, resolve_shelter, supplies, yes_no
 from actions.forms.location import CLEARED, LocationSlotsMixin
 from actions.parsing import (
     is_none_answer,
+    match_code,
     normalize,
     parse_congestion,
     parse_damage_type,
@@ -40,13 +41,7 @@ _FIX_WORDS: list[tuple[str, tuple[str, ...]]] = [
 
 
 def parse_fix_field(text: str) -> str | None:
-    norm = normalize(text)
-    if norm in FIX_FIELDS:
-        return norm
-    for field, words in _FIX_WORDS:
-        if any(w in norm for w in words):
-            return field
-    return None
+    return match_code(normalize(text), FIX_FIELDS, _FIX_WORDS)
 
 
 class ValidateReportDamageForm(LocationSlotsMixin, FormValidationAction):
