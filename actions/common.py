@@ -10,7 +10,21 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms.location import CLEARED, HERE
-from actions.parsing import language_command, looks_english, normalize
+from actions.parsing import (
+    correction_text,
+    language_command,
+    looks_english,
+    normalize,
+    parse_congestion,
+    parse_damage_type,
+    parse_hazard,
+    parse_place_type,
+    parse_stated_count,
+    parse_supplies,
+    parse_urgency,
+    parse_vulnerable,
+)
+from actions.render import join, label, language
 from actions.tracking import coords, entity_values, latest_intent, latest_text
 
 _EN = ("en", "english", "英語", "えいご", "エイゴ", "eng")
@@ -101,8 +115,46 @@ class ActionCancelForm(Action):
         return events
 
 
+# Slots a correction can carry a new value for ("間違えた、4人"), with the label group of the value.
+_COUNT_SLOTS = ("headcount", "affected", "supply_headcount")
+_LIST_SLOTS = {"needs": "supply", "supplies": "supply", "shortages": "supply"}
+_CODE_SLOTS = {
+    "place_type": (parse_place_type, "place"),
+    "damage_type": (parse_damage_type, "category"),
+    "urgency": (parse_urgency, "urgency"),
+    "congestion": (parse_congestion, "congestion"),
+    "hazard": (parse_hazard, "hazard"),
+}
+
+
+def corrected_value(slot: str, text: str) -> Any:
+    """The new value of ``slot`` that the correction text states, or None."""
+    if not text:
+        return None
+    if slot in _COUNT_SLOTS:
+        return parse_stated_count(text)
+    if slot in _LIST_SLOTS:
+        return parse_supplies(text) or None
+    if slot == "vulnerable":
+        return parse_vulnerable(text) or None
+    if slot in _CODE_SLOTS:
+        return _CODE_SLOTS[slot][0](text)
+    return None
+
+
+def value_label(domain: dict[str, Any], slot: str, value: Any, lang: str) -> str:
+    if slot in _COUNT_SLOTS:
+        return f"{value} people" if lang == "en" else f"{value}人"
+    if slot in _LIST_SLOTS:
+        return join([label(domain, "supply", v, lang) for v in value], lang)
+    if slot == "vulnerable":
+        return join([label(domain, "vulnerable", k, lang) for k in value], lang)
+    return label(domain, _CODE_SLOTS[slot][1], value, lang)
+
+
 class ActionCorrectForm(Action):
-    """'間違えた' inside a form: ask the previous answer again (or reopen the read-back)."""
+    """'間違えた' inside a form: take the new value when the message says it ("間違えた、4人"),
+    else ask the previous answer again (or reopen the read-back)."""
 
     def name(self) -> str:
         return "action_correct_form"
@@ -112,18 +164,23 @@ class ActionCorrectForm(Action):
     ) -> list[EventType]:
         slots = form_slots(domain, tracker.active_loop_name)
         requested = tracker.get_slot("requested_slot")
+        at_read_back = requested in ("report_confirm", "report_fix")
+        position = slots.index(requested) if requested in slots else len(slots)
+        filled = [
+            name
+            for name in reversed(slots[:position])
+            if name not in ("report_fix", "report_confirm") and tracker.get_slot(name) is not None
+        ]
+        events = self._with_value(dispatcher, tracker, domain, filled)
+        if events is not None:
+            return events + ([SlotSet("report_confirm", None), SlotSet("report_fix", None)] if at_read_back else [])
         if requested == "report_confirm":
             dispatcher.utter_message(response="utter_correct_again")
             return [SlotSet("report_confirm", False), SlotSet("report_fix", None)]
         if requested == "report_fix":
             dispatcher.utter_message(response="utter_correct_again")
             return []
-        position = slots.index(requested) if requested in slots else len(slots)
-        for name in reversed(slots[:position]):
-            if name in ("report_fix", "report_confirm"):
-                continue
-            if tracker.get_slot(name) is None:
-                continue
+        for name in filled:
             dispatcher.utter_message(response="utter_correct_again")
             if name in ("location", "location_confirm"):
                 return [SlotSet(k, v) for k, v in CLEARED.items()]
@@ -133,6 +190,22 @@ class ActionCorrectForm(Action):
             return [SlotSet(k, v) for k, v in CLEARED.items()]
         dispatcher.utter_message(response="utter_correct_nothing")
         return []
+
+    @staticmethod
+    def _with_value(
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], filled: list[str]
+    ) -> list[EventType] | None:
+        """Set the most recent answer the new value fits; None when the message states none."""
+        text = correction_text(latest_text(tracker))
+        for name in filled:
+            value = corrected_value(name, text)
+            if value is None:
+                continue
+            dispatcher.utter_message(
+                response="utter_corrected", value=value_label(domain, name, value, language(tracker))
+            )
+            return [SlotSet(name, value)]
+        return None
 
 
 class ActionReceiveLocation(Action):

@@ -97,6 +97,54 @@ def parse_count(text: str | int | float | None) -> int | None:
     return value
 
 
+
+def parse_stated_count(text: str | None) -> int | None:
+    """A headcount only when it is clearly said (``4人``, ``ふたり``, a bare ``4``).
+
+    Stricter than :func:`parse_count` for text that may hold other words (a correction such as
+    ``一つ前に戻りたい`` must not become 1).
+    """
+    norm = normalize(text or "")
+    if not norm:
+        return None
+    words = set(re.findall(r"[a-z]+", norm))
+    if _COUNTER.search(norm) or any(
+        (w in words) if w.isascii() else (w in norm) for w in _KANA_COUNTS
+    ):
+        return parse_count(norm)
+    bare = re.fullmatch(r"(?:[0-9]+|[〇零一壱二弐三参四五六七八九十百千]+)(?:です|でした|だ|だった|に|へ)?", norm)
+    return parse_count(norm) if bare else None
+
+
+# What a correction says besides its new value: "間違えた、4人" → "4人".
+_CORRECTION_WORDS = (
+    "間違えました", "間違えた", "間違えて", "まちがえました", "まちがえた", "間違い", "まちがい",
+    "間違ってます", "間違ってる", "ごめんなさい", "ごめん", "すみません", "すいません", "訂正します",
+    "訂正したい", "訂正", "修正", "ミスった", "ミスです", "ミス", "違った", "違いました", "ちがった",
+    "本当は", "ほんとうは", "ほんとは", "やっぱり", "やっぱ", "正しくは", "じゃなくて", "ではなくて",
+    "ではなく", "じゃなく", "でなくて", "でなく", "sorry", "wrong", "correction", "actually",
+    "i meant", "i mean", "mistake", "it's", "it is",
+)  # fmt: skip
+_CORRECTION_SPLIT = re.compile(r"じゃなくて|ではなくて|ではなく|じゃなく|でなくて|でなく|\bbut\b")
+
+
+def correction_text(text: str | None) -> str:
+    """The new value a correction carries (``3人じゃなくて4人`` → ``4人``); "" when none.
+
+    The part after "じゃなくて / ではなく / but" is the new value; "4 instead of 3" keeps the part
+    before "instead of". Correction words and punctuation are removed.
+    """
+    norm = normalize(text or "")
+    if "instead of" in norm:
+        norm = norm.split("instead of", 1)[0]
+    parts = _CORRECTION_SPLIT.split(norm)
+    norm = parts[-1]
+    for word in _CORRECTION_WORDS:
+        norm = norm.replace(word, " ")
+    norm = re.sub(r"^(?:は|を|の|、|,)+", "", norm.strip(" 、。,.!！?？:："))
+    return re.sub(r"[\s、。,.!！?？:：]+", " ", norm).strip()
+
+
 _NO_WORDS = (
     "いいえ", "いや", "じゃない", "ではない", "ちがう", "違う", "違います", "ちがいます", "だめ", "ダメ", "不要", "いらない",
     "要らない", "しない", "しません", "結構", "けっこう", "no", "nope", "don't", "dont", "not",

@@ -59,3 +59,14 @@ def test_damage_report_reaches_the_officials_api(rasa_stack) -> None:
         body = json.loads(resp.read())
     props = [f["properties"] for f in body["features"]]
     assert any(p["category"] == "road_flooded" and p["text"] == "駅前の道路が膝まで冠水" for p in props)
+
+
+def test_evacuation_headcount_corrected_in_one_message(rasa_stack) -> None:
+    sender = "flow-3"
+    assert "場所" in texts(rasa_stack.rest(sender, '/register_evacuation{"place_type": "home", "number": "2"}'))
+    assert "高齢の方" in texts(rasa_stack.rest(sender, LOCATION))
+    reply = texts(rasa_stack.rest(sender, "間違えた、4人です"))
+    assert "「4人」に直しました" in reply and "高齢の方" in reply
+    assert "必要な物" in texts(rasa_stack.rest(sender, "/deny"))
+    assert "連絡" in texts(rasa_stack.rest(sender, "水と毛布"))
+    assert "4人" in texts(rasa_stack.rest(sender, "/affirm"))

@@ -53,6 +53,45 @@ def test_correct_at_first_question(env, domain):
     assert events == [] and responses(messages) == ["utter_correct_nothing"]
 
 
+def test_correct_with_the_new_value_in_the_same_message(env, domain):
+    slots = {"place_type": "car", "location": "現在地", "location_confirm": True, "latitude": 41.7,
+             "longitude": 140.7, "headcount": 3, "requested_slot": "vulnerable"}
+    for text, expected in [("間違えた、4人", 4), ("3人じゃなくて5人でした", 5), ("訂正します、二名です", 2),
+                           ("sorry I meant 6 people", 6), ("ミスった、ふたりだわ", 2)]:
+        tracker = make_tracker(slots, text=text, intent="correct", active_loop="register_evacuation_form")
+        events, messages = run(ActionCorrectForm(), tracker, domain)
+        assert events == [SlotSet("headcount", expected)], text
+        assert messages[0]["response"] == "utter_corrected" and messages[0]["value"] == f"{expected}人"
+
+    # The value may belong to an earlier answer than the last one: the place type here.
+    tracker = make_tracker(slots, text="間違えた、車じゃなくて自宅です", intent="correct",
+                           active_loop="register_evacuation_form")
+    events, messages = run(ActionCorrectForm(), tracker, domain)
+    assert events == [SlotSet("place_type", "home")]
+    assert messages[0]["value"] == "自宅"
+
+    # No value in the message (a number word that is not a headcount included): ask again.
+    for text in ("一つ前に戻りたい", "間違えた", "さっきの取り消して入れ直したい"):
+        tracker = make_tracker(slots, text=text, intent="correct", active_loop="register_evacuation_form")
+        events, messages = run(ActionCorrectForm(), tracker, domain)
+        assert events == [SlotSet("headcount", None)], text
+        assert responses(messages) == ["utter_correct_again"]
+
+
+def test_correct_with_a_value_at_the_read_back_shows_it_again(env, domain):
+    slots = {"damage_type": "road_flooded", "location": "現在地", "location_confirm": True,
+             "latitude": 41.7, "longitude": 140.7, "description": "道路が冠水", "affected": 0,
+             "photo_ref": "none", "urgency": "normal", "requested_slot": "report_confirm", "language": "en"}
+    tracker = make_tracker(slots, text="wrong, it's 2 people", intent="correct", active_loop="report_damage_form")
+    events, messages = run(ActionCorrectForm(), tracker, domain)
+    assert events == [SlotSet("affected", 2), SlotSet("report_confirm", None), SlotSet("report_fix", None)]
+    assert messages[0]["value"] == "2 people"
+    tracker = make_tracker(slots, text="間違えた、冠水じゃなくて土砂崩れ", intent="correct",
+                           active_loop="report_damage_form")
+    events, _ = run(ActionCorrectForm(), tracker, domain)
+    assert events[0] == SlotSet("damage_type", "landslide")
+
+
 def test_language_detection(env, domain):
     action = ActionDetectLanguage()
     assert run(action, make_tracker(text="/lang en"), domain) == ([SlotSet("language", "en")], [])

@@ -44,3 +44,16 @@ def test_place_text_and_links():
     assert p.format_distance(349) == "350m" and p.format_distance(1234) == "1.2km"
     assert p.language_command("/lang en") == "en" and p.language_command("/lang xx") is None
     assert p.looks_english("where is the shelter") and not p.looks_english("函館 shelter")
+
+
+def test_correction_text_and_stated_count():
+    from actions.parsing import correction_text, parse_stated_count
+
+    assert correction_text("間違えた、4人") == "4人"
+    assert correction_text("3人じゃなくて4人でした") == "4人でした"
+    assert correction_text("4 instead of 3") == "4"
+    assert correction_text("間違えた") == ""
+    assert parse_stated_count(correction_text("人数は7人に訂正")) == 7
+    assert parse_stated_count("一つ前に戻りたい") is None
+    assert parse_stated_count("5") == 5 and parse_stated_count("ふたり") == 2
+    assert parse_stated_count("さっきの") is None
