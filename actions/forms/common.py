@@ -15,6 +15,13 @@ from actions.tracking import entity_values, latest_intent, latest_text
 logger = logging.getLogger(__name__)
 
 
+def answer(dispatcher: CollectingDispatcher, slot: str, value: Any) -> dict[str, Any]:
+    """``{slot: value}``; an answer that could not be read (None) is said so and asked again."""
+    if value is None:
+        dispatcher.utter_message(response="utter_not_understood_answer")
+    return {slot: value}
+
+
 def yes_no(slot_value: Any, tracker: Tracker) -> bool | None:
     """Affirm/deny intent first (buttons), then the words of the answer."""
     if isinstance(slot_value, bool):

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.common import count, supplies, yes_no
+from actions.forms.common import answer, count, supplies, yes_no
 from actions.forms.location import LocationSlotsMixin
 from actions.parsing import parse_place_type, parse_vulnerable
 from actions.tracking import latest_intent
@@ -24,10 +24,7 @@ class ValidateRegisterEvacuationForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        kind = parse_place_type(str(slot_value or ""))
-        if kind is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"place_type": kind}
+        return answer(dispatcher, "place_type", parse_place_type(str(slot_value or "")))
 
     async def validate_headcount(
         self,
@@ -36,10 +33,7 @@ class ValidateRegisterEvacuationForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        n = count(slot_value, tracker)
-        if n is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"headcount": n}
+        return answer(dispatcher, "headcount", count(slot_value, tracker))
 
     async def validate_vulnerable(
         self,
@@ -52,10 +46,7 @@ class ValidateRegisterEvacuationForm(LocationSlotsMixin, FormValidationAction):
             return {"vulnerable": slot_value}
         if latest_intent(tracker) == "deny":
             return {"vulnerable": {}}
-        found = parse_vulnerable(str(slot_value or ""))
-        if found is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"vulnerable": found}
+        return answer(dispatcher, "vulnerable", parse_vulnerable(str(slot_value or "")))
 
     async def validate_needs(
         self,
@@ -76,7 +67,4 @@ class ValidateRegisterEvacuationForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        answer = yes_no(slot_value, tracker)
-        if answer is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"consent": answer}
+        return answer(dispatcher, "consent", yes_no(slot_value, tracker))

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.common import count, resolve_shelter, supplies, yes_no
+from actions.forms.common import answer, count, resolve_shelter, supplies, yes_no
 from actions.forms.location import CLEARED, LocationSlotsMixin
 from actions.parsing import (
     is_none_answer,
@@ -133,10 +133,7 @@ class ValidateReportDamageForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        level = parse_urgency(str(slot_value or ""))
-        if level is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"urgency": level}
+        return answer(dispatcher, "urgency", parse_urgency(str(slot_value or "")))
 
     async def validate_report_confirm(
         self,
@@ -191,10 +188,7 @@ class ValidateShelterStatusForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        level = parse_congestion(str(slot_value or ""))
-        if level is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"congestion": level}
+        return answer(dispatcher, "congestion", parse_congestion(str(slot_value or "")))
 
     async def validate_shortages(
         self,
@@ -203,7 +197,4 @@ class ValidateShelterStatusForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        found = supplies(slot_value, tracker)
-        if found is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"shortages": found}
+        return answer(dispatcher, "shortages", supplies(slot_value, tracker))

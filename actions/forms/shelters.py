@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.common import resolve_shelter
+from actions.forms.common import answer, resolve_shelter
 from actions.forms.location import LocationSlotsMixin
 from actions.parsing import parse_hazard
 from actions.tracking import latest_text
@@ -24,10 +24,7 @@ class ValidateShelterSearchForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        kind = parse_hazard(str(slot_value or ""))
-        if kind is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"hazard": kind}
+        return answer(dispatcher, "hazard", parse_hazard(str(slot_value or "")))
 
 
 class ValidateShelterLookupForm(FormValidationAction):

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.common import count, supplies
+from actions.forms.common import answer, count, supplies
 from actions.forms.location import LocationSlotsMixin
 
 
@@ -35,7 +35,4 @@ class ValidateSupplyRequestForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        n = count(slot_value, tracker)
-        if n is None:
-            dispatcher.utter_message(response="utter_not_understood_answer")
-        return {"supply_headcount": n}
+        return answer(dispatcher, "supply_headcount", count(slot_value, tracker))
