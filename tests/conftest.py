@@ -69,12 +69,12 @@ def _ensure_gis_cache(env: dict[str, str]) -> None:
     subprocess.run([BOSAI, "data", "import", "--if-stale"], env=env, check=True, cwd=REPO)
 
 
-@pytest.fixture(scope="session")
-def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    _ensure_model()
-    var_dir = tmp_path_factory.mktemp("stack-var")
+def launch_stack(var_dir: Path, extra_env: dict[str, str] | None = None) -> Stack:
+    """Start ``bosai run`` on free loopback ports with a fresh runtime folder (does not wait)."""
     ports = {name: free_port() for name in ("rasa", "actions", "officials")}
     env = dict(os.environ)
+    env.pop("TRACKER_STORE_URL", None)
+    env.pop("REDIS_URL", None)
     env.update(
         {
             "BOSAI_VAR_DIR": str(var_dir),
@@ -87,8 +87,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "BOSAI_TILES_URL": "about:blank",
         }
     )
-    env.pop("TRACKER_STORE_URL", None)
-    env.pop("REDIS_URL", None)
+    env.update(extra_env or {})
     _ensure_gis_cache(env)
     subprocess.run([BOSAI, "db", "upgrade"], env=env, check=True, cwd=REPO)
     proc = subprocess.Popen(
@@ -99,31 +98,38 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output: list[str] = []
-    deadline = time.monotonic() + 400
-    assert proc.stdout is not None
-    while True:
-        line = proc.stdout.readline()
-        if line:
-            output.append(line)
-        if "Press Ctrl-C to stop." in line:
-            break
-        if (not line and proc.poll() is not None) or time.monotonic() > deadline:
-            proc.kill()
-            logs = ""
-            for log in (var_dir / "logs").glob("*.log"):
-                logs += f"\n--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:])
-            pytest.fail("bosai run did not start:\n" + "".join(output) + logs)
-    stack = Stack(
+    return Stack(
         rasa_url=f"http://127.0.0.1:{ports['rasa']}",
         action_url=f"http://127.0.0.1:{ports['actions']}",
         officials_url=f"http://127.0.0.1:{ports['officials']}",
         var_dir=var_dir,
         env=env,
         process=proc,
-        output=output,
     )
-    yield stack
+
+
+def wait_ready(stack: Stack, timeout: float = 400) -> Stack:
+    """Wait until the supervisor says all three services are up; fail with their logs if not."""
+    proc = stack.process
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        if line:
+            stack.output.append(line)
+        if "Press Ctrl-C to stop." in line:
+            return stack
+        if (not line and proc.poll() is not None) or time.monotonic() > deadline:
+            proc.kill()
+            logs = ""
+            for log in (stack.var_dir / "logs").glob("*.log"):
+                logs += f"\n--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+            pytest.fail("bosai run did not start:\n" + "".join(stack.output) + logs)
+
+
+def stop_stack(stack: Stack) -> None:
+    """Ctrl-C must stop all three services cleanly."""
+    proc = stack.process
     proc.send_signal(signal.SIGINT)
     try:
         rest, _ = proc.communicate(timeout=60)
@@ -131,6 +137,13 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         proc.kill()
         rest, _ = proc.communicate()
     stack.output.append(rest or "")
-    # Ctrl-C must stop all three services cleanly
     assert proc.returncode == 0, "".join(stack.output)[-3000:]
     assert "Stopped." in "".join(stack.output)
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    _ensure_model()
+    stack = wait_ready(launch_stack(tmp_path_factory.mktemp("stack-var")))
+    yield stack
+    stop_stack(stack)

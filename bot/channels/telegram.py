@@ -22,7 +22,6 @@ import hmac
 import json
 import logging
 import os
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,12 +38,15 @@ from bot.channels.core import (
     Inbound,
     InvalidPhoto,
 )
+from bot.channels.shared import SharedState
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.telegram.org/bot"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
+# Buttons older than this stop working (the resident is asked again).
+CALLBACK_TTL_SECONDS = 7 * 24 * 3600
 MAX_BODY_BYTES = 1024 * 1024
 LOCATION_HINT = "下の「現在地を送る」ボタンで、今いる場所を送れます。"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -70,7 +72,8 @@ class TelegramAgent:
         self.api_base = api_base or api_base_from_env()
         self._bot: Any = None
         # long button payloads do not fit Telegram's 64-byte callback_data: keep them here
-        self._callbacks: OrderedDict[str, str] = OrderedDict()
+        # (in Redis when REDIS_URL is set, so that a tap reaching another instance finds them)
+        self._callbacks = SharedState()
 
     @property
     def bot(self) -> Any:
@@ -100,10 +103,7 @@ class TelegramAgent:
         if len(payload.encode("utf-8")) <= MAX_CALLBACK_BYTES:
             return payload
         key = "cb:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-        self._callbacks[key] = payload
-        self._callbacks.move_to_end(key)
-        while len(self._callbacks) > 5000:
-            self._callbacks.popitem(last=False)
+        self._callbacks.put(key, payload, CALLBACK_TTL_SECONDS)
         return key
 
     def resolve_callback(self, data: str) -> str | None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 
 from bot.channels.core import MAX_PHOTO_BYTES, InvalidPhoto, strip_exif
+from bot.channels.shared import SharedState
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +30,8 @@ UPLOADS_PER_WINDOW = 20
 WINDOW_SECONDS = 600.0
 
 blueprint = Blueprint("widget")
-_uploads: dict[str, deque[float]] = defaultdict(deque)
+# Upload counts per client (in Redis when REDIS_URL is set: shared by all instances); made on first use.
+_uploads: SharedState | None = None
 
 
 def _static(name: str, content_type: str) -> HTTPResponse:
@@ -70,14 +70,10 @@ def _error(request: Request, status: int, code: str, message: str) -> HTTPRespon
 
 
 def _rate_limited(client: str) -> bool:
-    now = time.monotonic()
-    hits = _uploads[client]
-    while hits and now - hits[0] > WINDOW_SECONDS:
-        hits.popleft()
-    if len(hits) >= UPLOADS_PER_WINDOW:
-        return True
-    hits.append(now)
-    return False
+    global _uploads
+    if _uploads is None:
+        _uploads = SharedState()
+    return _uploads.over_limit("widget-upload:" + client, UPLOADS_PER_WINDOW, WINDOW_SECONDS)
 
 
 @blueprint.get("/widget.js")

@@ -18,6 +18,7 @@ def anyio_backend() -> str:
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setenv("BOSAI_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)  # channel state in this process (Redis: test_shared)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bosai.db'}")
     from bot.settings import get_settings
 

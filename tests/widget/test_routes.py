@@ -28,6 +28,7 @@ async def officials(widget_env: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     from bot.settings import get_settings
 
     monkeypatch.setenv("BOSAI_ALLOWED_ORIGINS", PAGE_ORIGIN)
+    monkeypatch.delenv("REDIS_URL", raising=False)  # per-process rate limit here; Redis: test_shared
     get_settings.cache_clear()
     Sanic.test_mode = True
     app = create_app(get_settings(), name=f"off_{uuid.uuid4().hex[:8]}")
@@ -41,7 +42,7 @@ async def officials(widget_env: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     await server.after_start()
     from bot.widget import routes
 
-    routes._uploads.clear()
+    routes._uploads = None
     yield f"http://127.0.0.1:{port}"
     await server.before_stop()
     await server.close()
