@@ -24,7 +24,7 @@ from actions.parsing import (
     parse_urgency,
     parse_vulnerable,
 )
-from actions.render import join, label, language
+from actions.render import join, label, language, render
 from actions.tracking import coords, entity_values, latest_intent, latest_text
 
 _EN = ("en", "english", "英語", "えいご", "エイゴ", "eng")
@@ -144,7 +144,7 @@ def corrected_value(slot: str, text: str) -> Any:
 
 def value_label(domain: dict[str, Any], slot: str, value: Any, lang: str) -> str:
     if slot in _COUNT_SLOTS:
-        return f"{value} people" if lang == "en" else f"{value}人"
+        return render(domain, "utter_label_people", lang, count=value)
     if slot in _LIST_SLOTS:
         return join([label(domain, "supply", v, lang) for v in value], lang)
     if slot == "vulnerable":

@@ -97,7 +97,6 @@ def parse_count(text: str | int | float | None) -> int | None:
     return value
 
 
-
 def parse_stated_count(text: str | None) -> int | None:
     """A headcount only when it is clearly said (``4人``, ``ふたり``, a bare ``4``).
 
@@ -121,8 +120,7 @@ _CORRECTION_WORDS = (
     "間違えました", "間違えた", "間違えて", "まちがえました", "まちがえた", "間違い", "まちがい",
     "間違ってます", "間違ってる", "ごめんなさい", "ごめん", "すみません", "すいません", "訂正します",
     "訂正したい", "訂正", "修正", "ミスった", "ミスです", "ミス", "違った", "違いました", "ちがった",
-    "本当は", "ほんとうは", "ほんとは", "やっぱり", "やっぱ", "正しくは", "じゃなくて", "ではなくて",
-    "ではなく", "じゃなく", "でなくて", "でなく", "sorry", "wrong", "correction", "actually",
+    "本当は", "ほんとうは", "ほんとは", "やっぱり", "やっぱ", "正しくは", "sorry", "wrong", "correction", "actually",
     "i meant", "i mean", "mistake", "it's", "it is",
 )  # fmt: skip
 _CORRECTION_SPLIT = re.compile(r"じゃなくて|ではなくて|ではなく|じゃなく|でなくて|でなく|\bbut\b")

@@ -91,7 +91,3 @@ class SharedState:
         pipe.expire(key, int(window_seconds) + 1)
         pipe.execute()
         return False
-
-    def clear_local(self) -> None:
-        self._values.clear()
-        self._hits.clear()

@@ -151,7 +151,11 @@ class TelegramAgent:
         return out
 
     async def send(self, chat_id: int | str, replies: list[BotReply]) -> None:
-        for params in self.render(replies):
+        # with REDIS_URL, render() stores long button payloads in Redis: keep that off the loop
+        rendered = (
+            await asyncio.to_thread(self.render, replies) if self._callbacks.shared else self.render(replies)
+        )
+        for params in rendered:
             if "photo" in params:
                 await self.bot.send_photo(chat_id=chat_id, photo=params["photo"])
             else:
@@ -229,7 +233,11 @@ class TelegramAgent:
         if update is None:
             return
         try:
-            converted = self.to_inbound(update)
+            converted = (
+                await asyncio.to_thread(self.to_inbound, update)
+                if self._callbacks.shared
+                else self.to_inbound(update)
+            )
             if converted is None:
                 logger.debug("telegram: ignored an update without a private message")
                 return

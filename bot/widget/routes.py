@@ -104,7 +104,7 @@ async def upload_photo(request: Request) -> HTTPResponse:
         request.body or b""
     ) > MAX_PHOTO_BYTES + 64 * 1024:
         return _error(request, 413, "too_large", "写真は10MBまでです。")
-    if _rate_limited(request.remote_addr or request.ip or "unknown"):
+    if await asyncio.to_thread(_rate_limited, request.remote_addr or request.ip or "unknown"):
         return _error(request, 429, "rate_limited", "しばらくしてからもう一度送ってください。")
     files = request.files.get("photo") if request.files else None
     upload: Any = files[0] if isinstance(files, list) and files else files
