@@ -100,7 +100,8 @@ def write_endpoints(settings: Settings) -> Path:
     if redis_url:
         u = urlsplit(redis_url)
         endpoints["lock_store"] = {
-            "type": "redis",
+            # Rasa's own "redis" type is not safe for simultaneous messages on several instances
+            "type": "bot.lock_store.AtomicRedisLockStore",
             "url": u.hostname or "127.0.0.1",
             "port": u.port or 6379,
             "db": int((u.path or "/0").lstrip("/") or 0),

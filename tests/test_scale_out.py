@@ -93,7 +93,9 @@ def test_endpoints_use_the_shared_stores(two_stacks) -> None:
     for stack in two_stacks[:2]:
         endpoints = yaml.safe_load((stack.var_dir / "endpoints.yml").read_text())
         assert endpoints["tracker_store"]["dialect"] == "postgresql"
-        assert endpoints["lock_store"] == {"type": "redis", "url": REDIS[0], "port": REDIS[1], "db": REDIS[2]}
+        assert endpoints["lock_store"] == {
+            "type": "bot.lock_store.AtomicRedisLockStore", "url": REDIS[0], "port": REDIS[1], "db": REDIS[2]
+        }
 
 
 def test_turns_alternate_between_instances(two_stacks, databases) -> None:

@@ -84,7 +84,9 @@ def test_endpoints_default_to_sqlite_and_switch_to_postgres_and_redis(
         assert data["tracker_store"]["url"] == "db.example"
         assert data["tracker_store"]["port"] == 5433
         assert data["tracker_store"]["db"] == "rasa"
-        assert data["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 2}
+        assert data["lock_store"] == {
+            "type": "bot.lock_store.AtomicRedisLockStore", "url": "127.0.0.1", "port": 6379, "db": 2
+        }
     finally:
         get_settings.cache_clear()
 
