@@ -12,6 +12,8 @@ CATEGORIES: dict[str, str] = {
     "power_outage": "停電",
     "water_outage": "断水",
     "injured_person": "負傷者・要救助",
+    "needs_assistance": "要支援（自力で避難できない）",
+    "missing_contact": "安否不明（連絡が取れない）",
     "shelter_status": "避難所の状況",
     "evacuee": "避難者登録",
     "supply_request": "物資要請",
