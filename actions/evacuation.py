@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.intake import mark_handled
 from actions.render import join, label, language, render
 from actions.reports import place_fields, resident
 from actions.tracking import channel_name
@@ -49,7 +50,11 @@ class ActionSubmitEvacuation(Action):
         if needs:
             items = join([label(domain, "supply", n, lang) for n in needs], lang)
             needs_text = render(domain, "utter_needs_suffix", lang, items=items)
-        updated = row.created_at is not None and row.updated_at is not None and row.updated_at > row.created_at
+        updated = (
+            row.created_at is not None
+            and row.updated_at is not None
+            and row.updated_at > row.created_at
+        )
         dispatcher.utter_message(
             response="utter_evacuation_updated" if updated else "utter_evacuation_saved",
             place_type_label=label(domain, "place", place_type, lang),
@@ -59,4 +64,4 @@ class ActionSubmitEvacuation(Action):
         if place_type == "car":
             dispatcher.utter_message(response="utter_car_advice")
         # The registration slots stay set: a later "車に移った" or "4人になった" updates it.
-        return []
+        return await mark_handled(tracker, f"evacuee registration {row.id}")

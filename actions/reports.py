@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.intake import mark_handled
 from actions.render import join, label, language, render
 from actions.shelters import place_label
 from actions.tracking import channel_name, coords
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 REPORT_SLOTS = (
     "damage_type", "description", "affected", "photo_ref", "urgency", "report_confirm", "report_fix",
+    "report_needs",
 )  # fmt: skip
 SHELTER_STATUS_SLOTS = ("shelter_name", "shelter_id", "congestion", "shortages")
 
@@ -92,8 +94,11 @@ class ActionSubmitReport(Action):
                 store.create_report,
                 category=tracker.get_slot("damage_type") or "other",
                 text=tracker.get_slot("description"),
-                headcount=affected if isinstance(affected, int) and not isinstance(affected, bool) else None,
+                headcount=affected
+                if isinstance(affected, int) and not isinstance(affected, bool)
+                else None,
                 urgency=tracker.get_slot("urgency") or "normal",
+                needs=list(tracker.get_slot("report_needs") or []),
                 photos=[photo] if photo and photo != "none" else [],
                 channel=channel_name(tracker),
                 resident=resident(store, tracker),
@@ -104,7 +109,11 @@ class ActionSubmitReport(Action):
             dispatcher.utter_message(response="utter_report_failed")
             return [SlotSet("report_confirm", None), SlotSet("report_fix", None)]
         dispatcher.utter_message(response="utter_report_saved", report_id=report.id)
-        return reset
+        return [
+            *reset,
+            SlotSet("about_someone_else", "no"),
+            *await mark_handled(tracker, f"report {report.id}"),
+        ]
 
 
 class ActionSubmitShelterStatus(Action):
@@ -131,7 +140,9 @@ class ActionSubmitShelterStatus(Action):
             store = resources.report_store()
             ja_text = f"{name}: {label(domain, 'congestion', congestion, 'ja')}"
             if shortages:
-                ja_text += " / 不足: " + "、".join(label(domain, "supply", s, "ja") for s in shortages)
+                ja_text += " / 不足: " + "、".join(
+                    label(domain, "supply", s, "ja") for s in shortages
+                )
             report = await resources.run_blocking(
                 store.create_report,
                 category="shelter_status",
@@ -155,4 +166,4 @@ class ActionSubmitShelterStatus(Action):
             shortages=short_text,
             report_id=report.id,
         )
-        return reset
+        return [*reset, *await mark_handled(tracker, f"report {report.id}")]

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.intake import mark_handled
 from actions.render import join, label, language
 from actions.reports import place_fields, resident
 from actions.tracking import channel_name
@@ -48,4 +49,4 @@ class ActionSubmitSupplies(Action):
         dispatcher.utter_message(
             response="utter_supplies_saved", items=items, headcount=headcount, report_id=report.id
         )
-        return reset
+        return [*reset, *await mark_handled(tracker, f"report {report.id}")]

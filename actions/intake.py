@@ -1,0 +1,135 @@
+"""Intake: nothing a resident writes is lost.
+
+``action_keep_message`` runs where a message starts a report or a registration, marks a danger,
+or ends in a fallback or an out-of-scope answer (see the rules). It keeps the message in the
+officials' inbox (「未対応メッセージ」) with the resident's pseudonym, channel, the danger marks of
+the NLU's safety layer, the place written in it and the last location shared; the flow that
+stores a report or a registration later marks that row handled (:func:`mark_handled`). A form
+that is cancelled or abandoned leaves it in the inbox, where a person sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from actions.parsing import parse_stated_count, parse_supplies
+from actions.tracking import channel_name, coords, entity_values, latest_intent, latest_text
+
+logger = logging.getLogger(__name__)
+
+# A first message at least this long describes what happened (「道路が冠水」 alone does not).
+_DESCRIPTIVE_LENGTH = 12
+# Intents whose message the bot could not act on: the resident is told it reached a person.
+_TOLD = {"nlu_fallback": "fallback", "out_of_scope": "out_of_scope"}
+# 「実家の父が…」「隣のおばあちゃんが…」: the report is about someone else, so the place asked is theirs.
+_SOMEONE_ELSE = re.compile(
+    r"(実家|親|父|母|祖父|祖母|じいちゃん|ばあちゃん|爺|婆|おじいさん|おばあさん|兄|姉|弟|妹|夫|妻|旦那|嫁|"
+    r"息子|娘|子ども|子供|叔|伯|いとこ|孫|隣|となり|近所|友人|友達|知人|同僚|親戚|家族|"
+    r"\b(my|our) (father|mother|dad|mum|mom|grand\w*|parents?|son|daughter|brother|sister|"
+    r"uncle|aunt|neighbou?r|friend)\b)"
+)
+
+
+def latest_message_id(tracker: Tracker) -> str | None:
+    """The channel's id of the latest user message (Rasa's ``message_id``), if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            mid = event.get("message_id")
+            return str(mid)[:255] if mid else None
+    return None
+
+
+def about_someone_else(text: str) -> bool:
+    """True when the message speaks about a relative or a neighbour rather than the writer."""
+    return bool(_SOMEONE_ELSE.search(text or ""))
+
+
+async def mark_handled(tracker: Tracker, note: str) -> list[EventType]:
+    """Mark the inbox row of the current flow handled (a report or registration took it over).
+
+    Failures are logged, never raised: the report itself is already stored.
+    """
+    message_id = tracker.get_slot("inbox_message_id")
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        return []
+    try:
+        store = resources.report_store()
+        await resources.run_blocking(
+            store.set_message_handled, message_id, handled=True, by="bot", note=note[:2000]
+        )
+    except Exception:  # noqa: BLE001 - the inbox row stays unhandled and visible; nothing is lost
+        logger.exception("marking inbox message %s handled failed", message_id)
+    return [SlotSet("inbox_message_id", None)]
+
+
+class ActionKeepMessage(Action):
+    """Keep the latest message for the officials' inbox (see the module docstring)."""
+
+    def name(self) -> str:
+        return "action_keep_message"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = latest_text(tracker).strip()
+        intent = latest_intent(tracker)
+        if not text or text.startswith("/"):
+            return []
+        threats = [str(v) for v in entity_values(tracker, "life_threat")]
+        places = [str(v) for v in entity_values(tracker, "place_text") if v]
+        point = coords(tracker)
+        confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
+        reason = _TOLD.get(intent or "", "unhandled")
+        try:
+            store = resources.report_store()
+            row = await resources.run_blocking(
+                lambda: store.add_inbox_message(
+                    channel=channel_name(tracker),
+                    user_id=tracker.sender_id,
+                    text=text,
+                    reason=reason,
+                    intent=intent,
+                    confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+                    danger=bool(threats) or intent == "emergency",
+                    danger_terms=threats,
+                    place_text=places[0] if places else None,
+                    lat=point[0] if point else None,
+                    lon=point[1] if point else None,
+                    channel_message_id=latest_message_id(tracker),
+                )
+            )
+        except Exception:  # noqa: BLE001 - tell the resident instead of losing the message silently
+            logger.exception("keeping a message for the inbox failed")
+            if intent in _TOLD:
+                dispatcher.utter_message(response="utter_message_not_kept")
+            return []
+        if intent in _TOLD:
+            dispatcher.utter_message(response="utter_message_kept")
+            return []
+        events: list[EventType] = [SlotSet("inbox_message_id", row.id)]
+        if intent == "report_damage":
+            events += prefill_report(text)
+        return events
+
+
+def prefill_report(text: str) -> list[EventType]:
+    """A damage report that says more than its kind (「1階浸水、2階に3人、水と食料がない」)
+    fills the description, the head-count and the needs from the same message; the form then
+    asks only what is missing."""
+    events: list[EventType] = [SlotSet("about_someone_else", "no")]
+    if len(text) >= _DESCRIPTIVE_LENGTH:
+        events.append(SlotSet("description", text[:1000]))
+    count = parse_stated_count(text)
+    if count:
+        events.append(SlotSet("affected", count))
+    needs = parse_supplies(text)
+    if needs:
+        events.append(SlotSet("report_needs", needs))
+    return events

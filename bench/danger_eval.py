@@ -1,0 +1,70 @@
+"""Emergency recall / precision of the danger layer on the held-out file.
+
+``tests/data/danger_heldout.yml`` was written by someone who saw neither the lexicon nor the NLU
+training data. It is split in two halves by position: the *dev* half (odd positions) may be
+looked at to improve the lexicon (``--show-dev`` lists its errors); the *test* half (even
+positions) is only ever counted, never printed, so its figure stays an honest held-out one.
+
+    .venv/bin/python bench/danger_eval.py [--show-dev]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.nlu.danger import assess  # noqa: E402
+
+HELDOUT = ROOT / "tests" / "data" / "danger_heldout.yml"
+
+
+def halves(path: Path = HELDOUT) -> dict[str, dict[str, list[str]]]:
+    """``{"dev": {"life_threat": [...], "not_life_threat": [...]}, "test": {...}}``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, list[str]]] = {"dev": {}, "test": {}}
+    for label in ("life_threat", "not_life_threat"):
+        items = [str(t) for t in data[label]]
+        out["dev"][label] = items[1::2]
+        out["test"][label] = items[0::2]
+    return out
+
+
+def score(split: dict[str, list[str]]) -> dict[str, float]:
+    """Recall, precision and counts of ``assess(...).threat`` on one half."""
+    tp = sum(assess(t).threat for t in split["life_threat"])
+    fp = sum(assess(t).threat for t in split["not_life_threat"])
+    fn = len(split["life_threat"]) - tp
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    return {"recall": recall, "precision": precision, "tp": tp, "fp": fp, "fn": fn,
+            "n": len(split["life_threat"]) + len(split["not_life_threat"])}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--show-dev", action="store_true", help="list the dev half's errors")
+    args = parser.parse_args()
+    parts = halves()
+    for name in ("dev", "test"):
+        s = score(parts[name])
+        print(f"{name:4s}: recall {s['recall']:.3f}  precision {s['precision']:.3f}  "
+              f"(tp {s['tp']}, fn {s['fn']}, fp {s['fp']}, {s['n']} messages)")  # fmt: skip
+    if args.show_dev:
+        dev = parts["dev"]
+        for t in dev["life_threat"]:
+            if not assess(t).threat:
+                print("MISSED   ", t)
+        for t in dev["not_life_threat"]:
+            a = assess(t)
+            if a.threat:
+                print("FALSE    ", a.kinds, [m.text for m in a.matches], t)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Danger first: a safety layer that reads every message before the dialogue policies.
+
+The NLU model can misread a message; a threat to life must never depend on it. This module
+holds a maintained lexicon (``danger_lexicon.yml`` beside it) and :func:`assess`, a pure function
+that says whether a message reports a threat to life now (trapped, buried, swept away, water at
+the upper floor, unconscious, not breathing, heavy bleeding, fire, cannot get away from a danger
+— about the writer or about someone else), or a person who cannot evacuate by themselves
+(要配慮者). Negated, hypothetical and resolved mentions (「けがはありません」「もし流されたら」
+「救出されました」) do not count.
+
+:class:`bot.nlu.components.DangerDetector` is the Rasa graph component (registered in ``config.yml`` after the
+FallbackClassifier). It marks a threat with the entity ``life_threat`` and makes the intent
+``emergency`` (confidence 1.0, the model's own guess kept in the ranking), so the rules answer
+with 119/110 first whatever the model or the fallback said; a person needing assistance turns a
+shelter search, a registration or a fallback into ``needs_assistance``.
+
+Examples
+--------
+>>> assess("隣のおばあちゃんが家から出てこない、水が玄関まで来てる").threat
+True
+>>> assess("けが人はいません、道路が冠水しています").threat
+False
+>>> assess("足が悪いので避難所まで行けません").assistance
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+LEXICON_PATH = Path(__file__).with_name("danger_lexicon.yml")
+LIFE_THREAT_ENTITY = "life_threat"
+EMERGENCY_INTENT = "emergency"
+ASSISTANCE_INTENT = "needs_assistance"
+# Intents that a person-needing-assistance message overrides (it would otherwise start a shelter
+# search or a registration and the person would never be recorded). Questions about
+# accessibility, answers inside a form and the other reports keep their intent.
+ASSISTANCE_OVERRIDES = frozenset(
+    {"find_shelter", "register_evacuation", "check_hazard", "ask_disaster_info", "help",
+     "out_of_scope", "nlu_fallback", "request_supplies", "greet", "ask_shelter_status"}
+)  # fmt: skip
+
+_KATAKANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, katakana → hiragana (the form the lexicon patterns are written in)."""
+    return unicodedata.normalize("NFKC", text or "").lower().translate(_KATAKANA)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One lexicon hit: its kind (``trapped`` …), the matched text and its span in the text."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What :func:`assess` found in one message."""
+
+    threat: bool
+    assistance: bool
+    matches: tuple[Match, ...] = field(default_factory=tuple)
+
+    @property
+    def kinds(self) -> list[str]:
+        """Threat kinds found, in order of first appearance, without repeats."""
+        out: list[str] = []
+        for m in self.matches:
+            if m.kind not in out:
+                out.append(m.kind)
+        return out
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    threats: tuple[tuple[str, re.Pattern[str]], ...]
+    unable: re.Pattern[str]
+    hazard_present: re.Pattern[str]
+    assist_condition: re.Pattern[str]
+    assist_unable: re.Pattern[str]
+    clause_split: re.Pattern[str]
+    negated_after: re.Pattern[str]
+    negated_before: re.Pattern[str]
+    negated_inside: re.Pattern[str]
+    hypothetical_after: re.Pattern[str]
+    hypothetical_before: re.Pattern[str]
+    resolved_same_clause: re.Pattern[str]
+    resolved_after: re.Pattern[str]
+    idioms: re.Pattern[str]
+
+
+def _join(patterns: Iterable[str]) -> re.Pattern[str]:
+    # Patterns are normalised like the text (katakana → hiragana, lower case), so they may be
+    # written in either script.
+    return re.compile("|".join(f"(?:{normalize(p)})" for p in patterns))
+
+
+@functools.lru_cache(maxsize=4)
+def load_lexicon(path: str | None = None) -> _Lexicon:
+    """Read and compile the lexicon (once per path). Raises ``ValueError`` on a bad file."""
+    source = Path(path) if path else LEXICON_PATH
+    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    try:
+        threats = tuple((kind, _join(patterns)) for kind, patterns in dict(data["threats"]).items())
+        return _Lexicon(
+            threats=threats,
+            unable=_join(data["unable"]),
+            hazard_present=_join(data["hazard_present"]),
+            assist_condition=_join(data["assistance"]["condition"]),
+            assist_unable=_join(data["assistance"]["unable"]),
+            clause_split=re.compile(data["clause_split"]),
+            negated_after=_join(data["negated_after"]),
+            negated_before=_join(data["negated_before"]),
+            negated_inside=_join(data["negated_inside"]),
+            hypothetical_after=_join(data["hypothetical_after"]),
+            hypothetical_before=_join(data["hypothetical_before"]),
+            resolved_same_clause=_join(data["resolved_same_clause"]),
+            resolved_after=_join(data["resolved_after"]),
+            idioms=_join(data["idioms"]),
+        )
+    except (KeyError, TypeError, re.error) as exc:
+        raise ValueError(f"{source}: bad danger lexicon ({exc})") from exc
+
+
+def _clauses(lex: _Lexicon, norm: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of the normalised text."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for sep in lex.clause_split.finditer(norm):
+        if sep.start() > pos:
+            spans.append((pos, sep.start()))
+        pos = sep.end()
+    if pos < len(norm):
+        spans.append((pos, len(norm)))
+    return spans
+
+
+def _counts(lex: _Lexicon, norm: str, clause: tuple[int, int], m: re.Match[str]) -> bool:
+    """True when the hit ``m`` in ``clause`` is a present, real mention (not denied, not
+    hypothetical, not resolved, not an idiom)."""
+    c_start, c_end = clause
+    before = norm[c_start : m.start()]
+    after = norm[m.end() : c_end]
+    if lex.negated_after.search(after) or lex.negated_before.search(before):
+        return False
+    if lex.negated_inside.search(m.group(0)):
+        return False
+    if lex.hypothetical_after.search(after) or lex.hypothetical_before.search(before):
+        return False
+    if lex.resolved_same_clause.search(re.split(r"[、,]", after, maxsplit=1)[0]):
+        return False
+    if lex.resolved_after.search(norm[m.end() :]):
+        return False
+    return not _in_idiom(lex, norm, clause, m)
+
+
+def _in_idiom(lex: _Lexicon, norm: str, clause: tuple[int, int], m: re.Match[str]) -> bool:
+    for i in lex.idioms.finditer(norm, clause[0], clause[1]):
+        if i.start() < m.end() and m.start() < i.end():
+            return True
+    return False
+
+
+def _hits(
+    lex: _Lexicon, pattern: re.Pattern[str], norm: str, clause: tuple[int, int]
+) -> list[re.Match[str]]:
+    return [m for m in pattern.finditer(norm, clause[0], clause[1]) if m.end() > m.start()]
+
+
+def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
+    """Threat to life / person needing assistance in ``text`` (see the module docstring).
+
+    Parameters
+    ----------
+    text : str
+        The resident's message as written (any script, hashtags and addresses included).
+    lexicon : optional
+        A lexicon from :func:`load_lexicon`; the packaged one by default.
+
+    Returns
+    -------
+    Assessment
+        ``threat`` and ``assistance`` flags and the counted matches (spans in ``text``; NFKC
+        keeps the length of Japanese text, so spans index the original for it).
+    """
+    lex = lexicon or load_lexicon()
+    norm = normalize(text or "")
+    if not norm.strip():
+        return Assessment(False, False)
+    matches: list[Match] = []
+    unable_match: Match | None = None
+    hazard_seen = False
+    for clause in _clauses(lex, norm):
+        for kind, pattern in lex.threats:
+            for m in _hits(lex, pattern, norm, clause):
+                if _counts(lex, norm, clause, m):
+                    matches.append(Match(kind, m.group(0), m.start(), m.end()))
+        for m in _hits(lex, lex.unable, norm, clause):
+            if _counts(lex, norm, clause, m):
+                unable_match = unable_match or Match(
+                    "cannot_escape", m.group(0), m.start(), m.end()
+                )
+        for m in _hits(lex, lex.hazard_present, norm, clause):
+            if _counts(lex, norm, clause, m):
+                hazard_seen = True
+    if not matches and unable_match is not None and hazard_seen:
+        matches.append(unable_match)
+    matches.sort(key=lambda x: x.start)
+    threat = bool(matches)
+    assistance = False
+    if not threat:
+        cond = any(_hits(lex, lex.assist_condition, norm, c) for c in _clauses(lex, norm))
+        if cond:
+            assistance = any(
+                _counts(lex, norm, c, m)
+                for c in _clauses(lex, norm)
+                for m in _hits(lex, lex.assist_unable, norm, c)
+            )
+    return Assessment(threat, assistance, tuple(matches))
