@@ -140,7 +140,7 @@ def real_data(data: Path, n_queries: int) -> None:
     lons = rng.uniform(139.4, 145.8, n_queries)
     hazards = rng.choice(np.array([None, *HAZARD_KINDS], dtype=object), n_queries)
     site_lat, site_lon, site_hz = idx._lat, idx._lon, idx._hz
-    zone_geoms = idx._zone_geoms
+    zone_geoms = idx.zones.geoms
     # half of the zone queries fall inside a zone, half at random in the mapped cities
     pts = []
     for j in rng.integers(0, len(zone_geoms), n_queries // 2):
@@ -173,8 +173,8 @@ def synthetic(n_sites: int, n_zones: int, n_queries: int) -> None:
     import pandas as pd
     import shapely
 
-    from gis.readers import SITE_COLUMNS, ZONE_COLUMNS
     from gis.service import GisIndex
+    from gis.sources import SITE_COLUMNS, ZONE_COLUMNS
 
     print(f"== synthetic national scale: {n_sites:,} sites, {n_zones:,} zone polygons")
     rng = np.random.default_rng(42)

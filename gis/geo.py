@@ -12,6 +12,8 @@ from functools import lru_cache
 import numpy as np
 from pyproj import Geod
 
+from gis.extent import JAPAN_BOUNDS, in_japan, looks_swapped
+
 __all__ = [
     "STORAGE_CRS",
     "JAPAN_BOUNDS",
@@ -27,10 +29,6 @@ __all__ = [
 #: CRS of every cached layer (JGD2011 geographic, lat/lon degrees).
 STORAGE_CRS = "EPSG:6668"
 
-#: (min_lon, min_lat, max_lon, max_lat) enclosing Japan incl. its remote islands
-#: (Yonaguni 122.93E, Minamitorishima 153.99E, Okinotorishima 20.42N, Benten-jima 45.56N).
-JAPAN_BOUNDS = (122.0, 20.0, 154.5, 46.0)
-
 #: Mean Earth radius (IUGG) used for the unit-sphere index.
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -38,17 +36,6 @@ EARTH_RADIUS_M = 6_371_008.8
 # EARTH_RADIUS_M lies within [0.9943, 1.0046] (extreme radii of curvature 6335..6400 km).
 # Candidate searches divide by this lower bound (with margin) so that they never miss a site.
 _MIN_GEODESIC_TO_SPHERE = 0.99
-
-
-def in_japan(lat: float, lon: float) -> bool:
-    """True when (lat, lon) lies inside :data:`JAPAN_BOUNDS`."""
-    min_lon, min_lat, max_lon, max_lat = JAPAN_BOUNDS
-    return min_lat <= lat <= max_lat and min_lon <= lon <= max_lon
-
-
-def looks_swapped(lat: float, lon: float) -> bool:
-    """True when (lat, lon) is outside Japan but (lon, lat) would be inside."""
-    return not in_japan(lat, lon) and in_japan(lon, lat)
 
 
 @lru_cache(maxsize=1)

@@ -15,28 +15,25 @@ An import reads and validates every source first; when any problem is found noth
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from gis.errors import DataImportError, Problem
 from gis.geo import STORAGE_CRS
-from gis.readers import SITE_COLUMNS, SUPPORTED_SUFFIXES, ZONE_COLUMNS, LayerData, read_source
+from gis.io.discover import default_sources, expand_sources, fingerprint, is_url, related_files
+from gis.mesh import MESH_LAT_STEPS, MESH_LON_STEPS, coverage_cells, mesh_key
+from gis.sources import SITE_COLUMNS, ZONE_COLUMNS, LayerData, read_source
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -53,10 +50,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-#: Coverage cells: the JIS X 0410 third-level standard mesh (30" x 45", about 1 km).
-MESH_LAT_STEPS = 120
-MESH_LON_STEPS = 80
-_SKIP_DIRS = {"raw", "codelists", "ksj_codelists", "__pycache__"}
 
 _FALLBACK_ATTRIBUTION = {
     "gsi": "出典：国土地理院「指定緊急避難場所データ」「指定避難所データ」を加工して作成",
@@ -64,101 +57,6 @@ _FALLBACK_ATTRIBUTION = {
     "ksj": "出典：国土数値情報（国土交通省）を加工して作成",
 }
 _ATTRIBUTION_KEYWORD = {"gsi": "国土地理院", "plateau": "PLATEAU", "ksj": "国土数値情報"}
-
-
-def mesh_key(lat: np.ndarray | float, lon: np.ndarray | float) -> np.ndarray:
-    """Integer key of the third-level mesh cell holding each (lat, lon)."""
-    i = np.floor(np.asarray(lat, dtype="float64") * MESH_LAT_STEPS).astype("int64")
-    j = np.floor(np.asarray(lon, dtype="float64") * MESH_LON_STEPS).astype("int64")
-    return i * 100_000 + j
-
-
-# --------------------------------------------------------------------------- sources
-
-
-def default_sources(data_source: str | os.PathLike[str]) -> list[Path]:
-    """The default set in the shared data folder: GSI GeoJSON sites and hazard GeoJSONs.
-
-    The GSI CSV copies under ``gsi/csv`` repeat the GeoJSON content and are left out.
-    """
-    root = Path(data_source)
-    files = sorted((root / "gsi").glob("*.geojson"))
-    hazard = root / "hazard"
-    if hazard.is_dir():
-        files += sorted(
-            p
-            for p in hazard.rglob("*")
-            if p.suffix.lower() in SUPPORTED_SUFFIXES
-            and p.is_file()
-            and not (_SKIP_DIRS & set(p.relative_to(hazard).parts[:-1]))
-        )
-    return files
-
-
-def _is_url(text: str) -> bool:
-    return urllib.parse.urlparse(text).scheme in ("http", "https")
-
-
-def _download(url: str, folder: Path) -> Path:
-    name = Path(urllib.parse.urlparse(url).path).name or "download"
-    target = folder / name
-    with urllib.request.urlopen(url, timeout=60) as resp, open(target, "wb") as fh:  # noqa: S310
-        shutil.copyfileobj(resp, fh)
-    return target
-
-
-def expand_sources(
-    items: Iterable[str | os.PathLike[str]], download_dir: Path | None = None
-) -> list[tuple[str, Path]]:
-    """Resolve arguments into ``(source label, local file)`` pairs.
-
-    A directory that looks like the shared data folder (``gsi/`` and ``hazard/``) gives its
-    :func:`default_sources`; any other directory gives every supported file under it (``raw``
-    and ``codelists`` folders skipped). URLs are downloaded into ``download_dir``.
-    """
-    out: list[tuple[str, Path]] = []
-    for item in items:
-        text = str(item)
-        if _is_url(text):
-            if download_dir is None:
-                raise ValueError("download_dir needed for URLs")
-            out.append((text, _download(text, download_dir)))
-            continue
-        path = Path(text).expanduser().resolve()
-        if path.is_dir():
-            if (path / "gsi").is_dir() and (path / "hazard").is_dir():
-                files = default_sources(path)
-            else:
-                files = sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file()
-                    and p.suffix.lower() in SUPPORTED_SUFFIXES
-                    and not (_SKIP_DIRS & set(p.relative_to(path).parts[:-1]))
-                )
-            out.extend((str(p), p) for p in files)
-        else:
-            out.append((str(path), path))
-    return out
-
-
-def _fingerprint(path: Path, with_hash: bool = True) -> dict[str, Any]:
-    st = path.stat()
-    record: dict[str, Any] = {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    if with_hash:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        record["sha256"] = h.hexdigest()
-    return record
-
-
-def _related_files(path: Path) -> list[Path]:
-    """A shapefile's sidecars (.dbf, .shx, .prj, .cpg) and a manifest's data file."""
-    if path.suffix.lower() == ".shp":
-        return sorted(p for p in path.parent.glob(path.stem + ".*") if p != path)
-    return []
 
 
 # --------------------------------------------------------------------------- README metadata
@@ -201,34 +99,6 @@ def _fill_metadata(layer: LayerData, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- import
-
-
-def _coverage_cells(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    """Mesh keys of the third-level mesh cells that intersect any zone of the layer."""
-    geoms = gdf.geometry.values
-    if len(geoms) == 0:
-        return np.empty(0, dtype="int64")
-    b = shapely.bounds(geoms)
-    i0 = np.floor(b[:, 1] * MESH_LAT_STEPS).astype("int64")
-    i1 = np.floor(b[:, 3] * MESH_LAT_STEPS).astype("int64")
-    j0 = np.floor(b[:, 0] * MESH_LON_STEPS).astype("int64")
-    j1 = np.floor(b[:, 2] * MESH_LON_STEPS).astype("int64")
-    keys: set[int] = set()
-    for a, bb, c, d in zip(i0, i1, j0, j1, strict=True):
-        for i in range(a, bb + 1):
-            for j in range(c, d + 1):
-                keys.add(i * 100_000 + j)
-    cand = np.fromiter(keys, dtype="int64", count=len(keys))
-    ci, cj = cand // 100_000, cand % 100_000
-    boxes = shapely.box(
-        cj / MESH_LON_STEPS,
-        ci / MESH_LAT_STEPS,
-        (cj + 1) / MESH_LON_STEPS,
-        (ci + 1) / MESH_LAT_STEPS,
-    )
-    tree = shapely.STRtree(geoms)
-    hit = np.unique(tree.query(boxes, predicate="intersects")[0])
-    return np.sort(cand[hit])
 
 
 def _bbox(gdf: gpd.GeoDataFrame) -> list[float] | None:
@@ -348,7 +218,7 @@ def import_data(
         sites = _concat([ly.gdf for ly in site_layers], SITE_COLUMNS)
         zones = _concat([ly.gdf for ly in zone_layers], ZONE_COLUMNS)
         cov_rows = [
-            pd.DataFrame({"layer": ly.layer, "kind": ly.kind, "cell": _coverage_cells(ly.gdf)})
+            pd.DataFrame({"layer": ly.layer, "kind": ly.kind, "cell": coverage_cells(ly.gdf)})
             for ly in zone_layers
         ]
         coverage = (
@@ -368,12 +238,12 @@ def import_data(
             "crs": STORAGE_CRS,
             "coverage_mesh": "JIS X 0410 third-level mesh (30 x 45 arc-seconds)",
             "sources": [
-                _fingerprint(p)
-                | {"source": label, "related": [_fingerprint(r) for r in _related_files(p)]}
+                fingerprint(p)
+                | {"source": label, "related": [fingerprint(r) for r in related_files(p)]}
                 for label, p in sources
-                if not _is_url(label)
+                if not is_url(label)
             ]
-            + [{"source": label, "url": True} for label, _p in sources if _is_url(label)],
+            + [{"source": label, "url": True} for label, _p in sources if is_url(label)],
             "layers": [_layer_record(ly, label) for label, ly in layers],
             "counts": {"sites": int(len(sites)), "zones": int(len(zones))},
         }
@@ -455,7 +325,7 @@ def is_stale(
     if manifest.get("schema_version") != SCHEMA_VERSION:
         return True, "cache schema changed"
     local = [str(i) for i in items]
-    if any(_is_url(i) for i in local):
+    if any(is_url(i) for i in local):
         return True, "URL sources are always re-imported"
     sources = expand_sources(local)
     recorded = {s["path"]: s for s in manifest.get("sources", []) if "path" in s}
@@ -464,7 +334,7 @@ def is_stale(
     for _label, path in sources:
         files = [(path, recorded[str(path)])]
         files += [(Path(r["path"]), r) for r in recorded[str(path)].get("related", [])]
-        if {str(p) for p in _related_files(path)} != {
+        if {str(p) for p in related_files(path)} != {
             r["path"] for r in recorded[str(path)].get("related", [])
         }:
             return True, f"{path}: sidecar files changed"
@@ -474,7 +344,7 @@ def is_stale(
             st = p.stat()
             if st.st_size != rec["size"]:
                 return True, f"{p} changed size"
-            if st.st_mtime_ns != rec["mtime_ns"] and _fingerprint(p)["sha256"] != rec.get("sha256"):
+            if st.st_mtime_ns != rec["mtime_ns"] and fingerprint(p)["sha256"] != rec.get("sha256"):
                 return True, f"{p} changed content"
     return False, "cache is up to date"
 

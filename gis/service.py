@@ -1,5 +1,6 @@
 """Queries over the imported GIS cache: nearest sites, sites within a radius, hazards at a point,
-fuzzy site search.
+fuzzy site search. :class:`GisIndex` answers the site queries itself and hands hazards to
+:class:`gis.hazards.ZoneIndex` and name search to :class:`gis.search.SiteSearch`.
 
 Build a :class:`GisIndex` once with :func:`load_index` (the caller caches it) and query it from
 any thread; every method is read-only after construction (indexes built lazily are idempotent).
@@ -16,11 +17,9 @@ Indexes
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import threading
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,10 @@ from scipy.spatial import cKDTree
 
 from gis.errors import CacheMissingError
 from gis.geo import chord_for_metres, geodesic_inv, unit_xyz
-from gis.importer import current_dir, mesh_key
-from gis.models import HAZARD_KINDS, ZONE_KINDS, HazardAnswer, Site, SiteMatch, SiteResult, Zone
-from gis.readers import ZONE_COLUMNS
-from gis.text import normalise_name
+from gis.hazards import ZoneIndex
+from gis.importer import current_dir
+from gis.models import HAZARD_KINDS, ZONE_KINDS, HazardAnswer, Site, SiteMatch, SiteResult
+from gis.search import SiteSearch
 
 __all__ = ["GisIndex", "load_index", "SITE_KIND_FILTERS", "MAX_K", "MAX_RADIUS_M"]
 
@@ -44,7 +43,6 @@ SITE_KIND_FILTERS = ("emergency_site", "shelter", "welfare_shelter", "any")
 MAX_K = 50
 MAX_RADIUS_M = 100_000.0
 _META_KEYS = ("layer", "kind", "source", "data_date", "attribution", "feature_count", "bbox")
-_KIND_ORDER = {k: i for i, k in enumerate(ZONE_KINDS)}
 
 
 def _check_point(lat: float, lon: float) -> tuple[float, float]:
@@ -68,25 +66,17 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown site kind {kind!r}; one of {', '.join(SITE_KIND_FILTERS)}")
 
 
-def _none_if_nan(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 class GisIndex:
     """In-memory indexes over sites and hazard zones.
 
     Parameters
     ----------
     sites : geopandas.GeoDataFrame
-        Columns of :data:`gis.readers.SITE_COLUMNS`, EPSG:6668 points.
+        Columns of :data:`gis.sources.SITE_COLUMNS`, EPSG:6668 points.
     zones : geopandas.GeoDataFrame
-        Columns of :data:`gis.readers.ZONE_COLUMNS`, EPSG:6668 polygons.
+        Columns of :data:`gis.sources.ZONE_COLUMNS`, EPSG:6668 polygons.
     coverage : pandas.DataFrame, optional
-        ``layer``, ``kind``, ``cell`` (mesh key, see :func:`gis.importer.mesh_key`).
+        ``layer``, ``kind``, ``cell`` (mesh key, see :func:`gis.mesh.mesh_key`).
     layers : list of dict, optional
         Layer records from the manifest.
 
@@ -127,30 +117,11 @@ class GisIndex:
         self._by_id = {sid: i for i, sid in enumerate(self._site_cols["id"])}
         self._trees: dict[tuple[str, str | None], tuple[cKDTree | None, np.ndarray]] = {}
         self._point_tree: shapely.STRtree | None = None
-        self._search: tuple[dict[str, list[int]], list[str], list[str]] | None = None
-        # zones
-        self._zone_geoms = (
-            np.asarray(zones.geometry.values, dtype=object)
-            if len(zones)
-            else np.empty(0, dtype=object)
+        self._search = SiteSearch(
+            self._site_cols["id"], self._site_cols["name"], self._site_cols["address"]
         )
-        self._zone_tree = shapely.STRtree(self._zone_geoms)
-        self._zone_cols: dict[str, list[Any]] = {}
-        for c in ZONE_COLUMNS:
-            values = zones[c].tolist() if c in zones.columns else [None] * len(zones)
-            self._zone_cols[c] = [_none_if_nan(v) for v in values]
-        # coverage
-        self._coverage: dict[int, list[str]] = defaultdict(list)
-        if coverage is not None and len(coverage):
-            for layer, cell in zip(
-                coverage["layer"].tolist(), coverage["cell"].tolist(), strict=True
-            ):
-                self._coverage[int(cell)].append(str(layer))
         self._layers = list(layers or [])
-        self._layer_by_name = {rec["layer"]: rec for rec in self._layers}
-        self._zone_layers = [r["layer"] for r in self._layers if r.get("family") == "zones"]
-        if not self._layers and len(zones):
-            self._zone_layers = sorted({str(v) for v in self._zone_cols["layer"] if v})
+        self._zones = ZoneIndex(zones, coverage, self._layers)
 
     # ----------------------------------------------------------------- metadata
 
@@ -160,12 +131,17 @@ class GisIndex:
         return [{k: rec.get(k) for k in _META_KEYS} for rec in self._layers]
 
     @property
+    def zones(self) -> ZoneIndex:
+        """The hazard zones (polygons ``geoms`` and columns ``cols``, row-aligned)."""
+        return self._zones
+
+    @property
     def site_count(self) -> int:
         return self._n_sites
 
     @property
     def zone_count(self) -> int:
-        return len(self._zone_geoms)
+        return len(self._zones)
 
     # ----------------------------------------------------------------- sites
 
@@ -222,7 +198,7 @@ class GisIndex:
         for i, d, b in zip(order, dist, bearing, strict=True):
             s = self._site(int(i))
             kinds = (hazard,) if hazard in ZONE_KINDS else (ZONE_KINDS if hazard is None else ())
-            zones = [z.to_dict() for z in self._zones_at(s.lat, s.lon) if z.kind in kinds]
+            zones = [z.to_dict() for z in self._zones.zones_at(s.lat, s.lon) if z.kind in kinds]
             out.append(
                 SiteResult(
                     id=s.id,
@@ -376,36 +352,7 @@ class GisIndex:
         hits = sorted(hits.tolist(), key=lambda i: self._site_cols["id"][i])[: max(0, int(limit))]
         return [self._site(i) for i in hits]
 
-    # ----------------------------------------------------------------- zones
-
-    def _zone(self, j: int) -> Zone:
-        c = self._zone_cols
-        level = c["level"][j]
-        return Zone(
-            kind=c["kind"][j],
-            level=None if level is None else int(level),
-            label=c["label"][j],
-            name=c["name"][j],
-            depth_min_m=c["depth_min_m"][j],
-            depth_max_m=c["depth_max_m"][j],
-            phenomenon=c["phenomenon"][j],
-            zone_class=c["zone_class"][j],
-            river=c["river"][j],
-            source=c["source"][j] or "",
-            layer=c["layer"][j] or "",
-            zone_id=c["zone_id"][j],
-            scenario=c["scenario"][j],
-        )
-
-    def _zone_indices_at(self, lat: float, lon: float) -> np.ndarray:
-        return self._zone_tree.query(shapely.Point(lon, lat), predicate="intersects")
-
-    def _zones_at(self, lat: float, lon: float) -> list[Zone]:
-        zones = [self._zone(int(j)) for j in self._zone_indices_at(lat, lon)]
-        zones.sort(
-            key=lambda z: (_KIND_ORDER.get(z.kind, 99), -(z.level or 0), z.layer, z.name or "")
-        )
-        return zones
+    # ----------------------------------------------------------------- zones and search
 
     def hazards_at(self, lat: float, lon: float) -> HazardAnswer:
         """Every hazard zone containing the point (boundary included), and coverage.
@@ -415,51 +362,7 @@ class GisIndex:
         suggests the point is outside that layer's zones; no coverage means no data, never safety.
         """
         lat, lon = _check_point(lat, lon)
-        zones = self._zones_at(lat, lon)
-        covering = set(self._coverage.get(int(mesh_key(lat, lon)), []))
-        covering |= {z.layer for z in zones if z.layer}
-        coverage = []
-        for name in sorted(covering):
-            rec = self._layer_by_name.get(name, {})
-            coverage.append(
-                {
-                    "layer": name,
-                    "kind": rec.get("kind"),
-                    "source": rec.get("source"),
-                    "data_date": rec.get("data_date"),
-                    "bbox": rec.get("bbox"),
-                }
-            )
-        notes = []
-        if not zones:
-            notes.append(
-                "no hazard zone in the loaded data contains this point; absence of data is not "
-                "safety"
-            )
-            if not coverage:
-                notes.append("no loaded hazard layer has data around this point")
-        return HazardAnswer(
-            lat=lat,
-            lon=lon,
-            zones=zones,
-            coverage=coverage,
-            loaded_layers=list(self._zone_layers),
-            notes=notes,
-        )
-
-    # ----------------------------------------------------------------- search
-
-    def _search_index(self) -> tuple[dict[str, list[int]], list[str], list[str]]:
-        if self._search is None:
-            names = [normalise_name(v) for v in self._site_cols["name"]]
-            addrs = [normalise_name(v) for v in self._site_cols["address"]]
-            grams: dict[str, list[int]] = defaultdict(list)
-            for i, (n, a) in enumerate(zip(names, addrs, strict=True)):
-                for g in _grams(n) | _grams(a):
-                    grams[g].append(i)
-            with self._lock:
-                self._search = (dict(grams), names, addrs)
-        return self._search
+        return self._zones.answer(lat, lon)
 
     def search_sites(self, text: str, limit: int = 5, kind: str = "any") -> list[SiteMatch]:
         """Fuzzy match a typed shelter name or address against site names and addresses.
@@ -469,58 +372,11 @@ class GisIndex:
         (score >= 0.9 and well ahead of the next different site); otherwise ask to confirm.
         """
         _check_kind(kind)
-        q = normalise_name(text)
-        if not q or limit < 1:
-            return []
-        grams, names, addrs = self._search_index()
-        counts: dict[int, int] = defaultdict(int)
-        for g in _grams(q):
-            for i in grams.get(g, ()):
-                counts[i] += 1
-        mask = self._mask(kind, None) if kind != "any" else None
-        cands = sorted(counts, key=lambda i: -counts[i])[:400]
-        scored = []
-        for i in cands:
-            if mask is not None and not mask[i]:
-                continue
-            s_name = _similarity(q, names[i])
-            s_addr = 0.95 * _similarity(q, addrs[i])
-            if s_name >= s_addr:
-                scored.append((s_name, "name", i))
-            else:
-                scored.append((s_addr, "address", i))
-        scored.sort(key=lambda t: (-t[0], self._site_cols["id"][t[2]]))
-        top = scored[:limit]
-        out = []
-        for rank, (score, field_, i) in enumerate(top):
-            # the runner-up that is a different place (an emergency site and a shelter at the
-            # same facility share name and address)
-            me = (names[i], addrs[i])
-            nxt = next((t[0] for t in scored[rank + 1 :] if (names[t[2]], addrs[t[2]]) != me), 0.0)
-            confident = rank == 0 and score >= 0.9 and (score - nxt) >= 0.05
-            out.append(
-                SiteMatch(
-                    site=self._site(i), score=round(score, 3), matched=field_, confident=confident
-                )
-            )
-        return out
-
-
-def _grams(s: str) -> set[str]:
-    if len(s) < 2:
-        return {s} if s else set()
-    return {s[i : i + 2] for i in range(len(s) - 1)}
-
-
-def _similarity(q: str, cand: str) -> float:
-    if not cand:
-        return 0.0
-    if q == cand:
-        return 1.0
-    if q in cand or cand in q:
-        short, long_ = sorted((len(q), len(cand)))
-        return 0.7 + 0.25 * short / long_
-    return difflib.SequenceMatcher(None, q, cand, autojunk=False).ratio() * 0.9
+        allowed = self._mask(kind, None) if kind != "any" else None
+        return [
+            SiteMatch(site=self._site(h.row), score=h.score, matched=h.matched, confident=h.confident)
+            for h in self._search.match(text, limit, allowed)
+        ]
 
 
 def load_index(cache_dir: str | Path) -> GisIndex:

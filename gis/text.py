@@ -1,6 +1,6 @@
 """Text normalisation for Japanese open data: widths, spaces, depth bands, facility names.
 
-Pure functions, no I/O. Used by the readers (depth-band texts of the national land numerical
+Pure functions, no I/O. Used by the sources (depth-band texts of the national land numerical
 information A40 tsunami layers, flag values) and by the fuzzy site search.
 """
 

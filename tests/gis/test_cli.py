@@ -60,8 +60,8 @@ def test_nearest_json_keys(real_cache, capsys):
 
 def test_hazard_json_and_text(real_cache, real_index, capsys):
     # a point inside a named sediment zone: take it from the index's own zone geometry
-    j = next(i for i, n in enumerate(real_index._zone_cols["name"]) if n)
-    p = real_index._zone_geoms[j].representative_point()
+    j = next(i for i, n in enumerate(real_index.zones.cols["name"]) if n)
+    p = real_index.zones.geoms[j].representative_point()
     rc = main(
         [
             "gis",
@@ -92,7 +92,7 @@ def test_hazard_json_and_text(real_cache, real_index, capsys):
         "river",
     ):
         assert key in z
-    assert real_index._zone_cols["name"][j] in {x["name"] for x in out["zones"]}
+    assert real_index.zones.cols["name"][j] in {x["name"] for x in out["zones"]}
     rc = main(["gis", "hazard", "--lat", "43.06", "--lon", "141.35", "--cache", str(real_cache)])
     text = capsys.readouterr().out
     assert rc == 0 and "not a statement of safety" in text and "No loaded hazard layer" in text

@@ -17,8 +17,8 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from gis.models import GSI_FLAG_COLUMNS, HAZARD_KINDS
-from gis.readers import SITE_COLUMNS, ZONE_COLUMNS
 from gis.service import GisIndex
+from gis.sources import SITE_COLUMNS, ZONE_COLUMNS
 
 GEOD = Geod(ellps="GRS80")
 

@@ -1,4 +1,4 @@
-"""Readers on the real GSI files and on the small fixtures (formats, encodings, CRS, bad input)."""
+"""Sources on the real GSI files and on the small fixtures (formats, encodings, CRS, bad input)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from gis.io.encodings import detect_text_encoding
 from gis.models import GSI_FLAG_COLUMNS, HAZARD_KINDS
-from gis.readers import SITE_COLUMNS, ZONE_COLUMNS, detect_text_encoding, read_source
+from gis.sources import SITE_COLUMNS, ZONE_COLUMNS, read_source
 from tests.gis.conftest import FIXTURES
 
 
@@ -247,3 +248,54 @@ def test_manifest_missing_column(tmp_path):
     )
     _l, problems = read_source(tmp_path / "m.yaml")
     assert [p.message for p in problems] == ["missing column 施設名 (mapped as name)"]
+
+
+@pytest.mark.parametrize(
+    "yaml_text,fragment",
+    [
+        ("type: sites\npath: s.csv\ncolums: {name: 名前}\n", "colums: extra fields not permitted"),
+        ("type: places\npath: s.csv\n", "type: unexpected value"),
+        ("type: zones\npath: z.geojson\nkind: fire\n", "manifest kind must be one of"),
+        ("type: sites\npath: s.csv\ncolumns: {lat: lat, lon: lon}\n", "lacks `name`"),
+        (
+            "type: sites\npath: s.csv\ncolumns: {name: 名前, lat: lat, lon: lon}\n"
+            "hazards: {meteor: 隕石}\n",
+            "unknown hazard kind 'meteor'",
+        ),
+        ("- just\n- a list\n", "manifest needs `path` and `type: sites|zones`"),
+    ],
+)
+def test_manifest_checked_before_the_data_is_read(tmp_path, yaml_text, fragment):
+    (tmp_path / "s.csv").write_text("名前,lat,lon\nA,33.5,133.5\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(yaml_text, encoding="utf-8")
+    layers, problems = read_source(tmp_path / "m.yaml")
+    assert layers == []
+    assert len(problems) == 1, [str(p) for p in problems]
+    assert problems[0].file.endswith("m.yaml") and fragment in problems[0].message
+
+
+def test_mapped_zone_manifest(tmp_path):
+    square = [[133.5, 33.5], [133.51, 33.5], [133.51, 33.51], [133.5, 33.51], [133.5, 33.5]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"深さ": text, "区域名": f"区域{i}"},
+            "geometry": {"type": "Polygon", "coordinates": [square]},
+        }
+        for i, text in enumerate(["0.5m以上3.0m未満", "5m以上"])
+    ]
+    (tmp_path / "z.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
+    (tmp_path / "m.yml").write_text(
+        "type: zones\npath: z.geojson\nkind: inland_flood\nlayer: city_inland\n"
+        "columns: {depth_text: 深さ, name: 区域名}\nattribution: 出典：テスト市\n",
+        encoding="utf-8",
+    )
+    (layer,), problems = read_source(tmp_path / "m.yml")
+    assert problems == []
+    assert layer.kind == "inland_flood" and layer.format == "manifest+geojson"
+    assert layer.gdf["name"].tolist() == ["区域0", "区域1"]
+    assert layer.gdf["depth_min_m"].tolist() == [0.5, 5.0]
+    assert layer.gdf["level"].tolist() == [2, 4]
+    assert set(layer.gdf["source"]) == {"出典：テスト市"}
