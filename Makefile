@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install browser assets data db train setup run test pytest stories lint types validate bench clean
+.PHONY: help install browser assets data db train setup run test pytest stories lint types validate bench clean vocab
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ stories: ## rasa test on tests/test_stories.yml (fails on any prediction error)
 	$(PY) -m rasa test core --stories tests/test_stories.yml --model models \
 	  --fail-on-prediction-errors --out var/results/core 2>&1 | tail -n 30; \
 	  exit $${PIPESTATUS[0]}
+
+vocab: install ## generate labels.yml, synonyms.yml and lookups.yml from bot/vocabulary.yml
+	$(PY) -m bot.vocabulary generate
 
 validate: install ## rasa data validate (domain + training data)
 	$(PY) -m rasa data validate --config config.yml --domain bot/domain \
