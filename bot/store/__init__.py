@@ -1,4 +1,5 @@
-"""Report store: reports, inbound message ids, evacuees, shelter status, notices, officials.
+"""Report store: reports, inbound message ids, evacuees, shelter status, notices, officials and
+the officials' inbox of resident messages the bot could not act on.
 
 ``get_store()`` gives the store for the configured ``DATABASE_URL`` (cached per URL, built on first
 use, never at import time); tests build ``Store(url)`` directly.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import threading
 
-from bot.store.models import Evacuee, Notice, Official, Report, ShelterStatus
+from bot.store.models import Evacuee, InboxMessage, Notice, Official, Report, ShelterStatus
 from bot.store.store import (
+    InboxPage,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -21,6 +23,8 @@ from bot.store.store import (
 
 __all__ = [
     "Evacuee",
+    "InboxMessage",
+    "InboxPage",
     "InvalidInput",
     "InvalidTransition",
     "NotFound",

@@ -272,5 +272,90 @@ class Notice(Base):
         }
 
 
+class InboxMessage(Base):
+    """A resident message the bot could not act on (fallback, out of scope, cancelled form).
+
+    Kept for the officials' 「未対応メッセージ」 inbox until an official marks it handled or turns
+    it into a report. ``resident`` is the keyed pseudonym (never the channel user id);
+    ``has_place`` is true when a place word or a location came with it (sort key of the inbox).
+    """
+
+    __tablename__ = "inbox_messages"
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    channel_message_id = Column(String(255), nullable=True)
+    resident = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    reason = Column(String(16), nullable=False)
+    intent = Column(String(64), nullable=True)
+    confidence = Column(Float, nullable=True)
+    danger = Column(Boolean, nullable=False, default=False)
+    danger_terms = Column(JSON, nullable=False, default=list)
+    place_text = Column(String(500), nullable=True)
+    lat = Column(Float, nullable=True)
+    lon = Column(Float, nullable=True)
+    has_place = Column(Boolean, nullable=False, default=False)
+    received_at = Column(UTCDateTime, nullable=False)
+    handled = Column(Boolean, nullable=False, default=False)
+    handled_at = Column(UTCDateTime, nullable=True)
+    handled_by = Column(String(100), nullable=True)
+    handled_note = Column(Text, nullable=True)
+    report_id = Column(Integer, ForeignKey("reports.id", ondelete="SET NULL"), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_message_id", name="uq_inbox_channel_msg"),
+        Index("ix_inbox_queue", "handled", "danger", "has_place", "received_at", "id"),
+        Index("ix_inbox_received_at", "received_at"),
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields for officials; the resident pseudonym is left out (never shown)."""
+        return {
+            "id": self.id,
+            "channel": self.channel,
+            "text": self.text,
+            "reason": self.reason,
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "danger": bool(self.danger),
+            "danger_terms": list(self.danger_terms or []),
+            "place_text": self.place_text,
+            "lat": self.lat,
+            "lon": self.lon,
+            "has_place": bool(self.has_place),
+            "received_at": _iso(self.received_at),
+            "handled": bool(self.handled),
+            "handled_at": _iso(self.handled_at),
+            "handled_by": self.handled_by,
+            "handled_note": self.handled_note,
+            "report_id": self.report_id,
+        }
+
+
+class InboxMessageChange(Base):
+    """Audit log of the inbox: arrival, handled / reopened, turned into a report."""
+
+    __tablename__ = "inbox_message_log"
+    id = Column(Integer, primary_key=True)
+    message_id = Column(
+        Integer, ForeignKey("inbox_messages.id", ondelete="CASCADE"), nullable=False
+    )
+    action = Column(String(16), nullable=False)  # received | handled | reopened | reported
+    by = Column(String(100), nullable=False)
+    note = Column(Text, nullable=True)
+    report_id = Column(Integer, nullable=True)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    __table_args__ = (Index("ix_inbox_message_log_message", "message_id", "id"),)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "by": self.by,
+            "note": self.note,
+            "report_id": self.report_id,
+            "at": _iso(self.at),
+        }
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None

@@ -18,17 +18,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, or_, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import and_, event, false, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.future import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from bot.store import vocab
+from bot.store.inbox import (
+    DEFAULT_INBOX_LIMIT,
+    INBOX_REASONS,
+    MAX_INBOX_LIMIT,
+    MAX_MESSAGE_TEXT,
+    MAX_NOTE,
+    decode_inbox_cursor,
+    encode_inbox_cursor,
+)
 from bot.store.models import (
     Evacuee,
     InboundMessage,
+    InboxMessage,
+    InboxMessageChange,
     Notice,
     Official,
     Report,
@@ -83,6 +94,14 @@ class ReportQuery:
     q: str | None = None
     limit: int = 100
     cursor: str | None = None
+
+
+@dataclass
+class InboxPage:
+    """One page of :meth:`Store.list_inbox`."""
+
+    items: list[InboxMessage]
+    next_cursor: str | None = None
 
 
 @dataclass
@@ -145,6 +164,8 @@ class Store:
         self._secret = secret
         # SQLite ignores FOR UPDATE: serialise read-modify-write of a notice's JSON in-process
         self._notice_lock = threading.Lock()
+        # ... and the claim of an inbox message by report_from_message (PostgreSQL locks the row)
+        self._inbox_lock = threading.Lock()
 
     # ------------------------------------------------------------------ schema
     def upgrade(self, revision: str = "head") -> None:
@@ -217,58 +238,28 @@ class Store:
         by: str | None = None,
     ) -> Report:
         """Validate and commit a report; returns it with ``.id`` (committed before returning)."""
-        if category not in vocab.CATEGORIES:
-            raise InvalidInput(f"category must be one of {', '.join(vocab.CATEGORIES)}")
-        if urgency not in vocab.URGENCIES:
-            raise InvalidInput(f"urgency must be one of {', '.join(vocab.URGENCIES)}")
-        _check_channel(channel)
-        lat, lon = _check_point(lat, lon)
         now = utcnow()
-        values: dict[str, Any] = {
-            "category": category,
-            "status": "new",
-            "text": _opt_text(text, "text", MAX_TEXT),
-            "lat": lat,
-            "lon": lon,
-            "place_text": _opt_text(place_text, "place_text", MAX_PLACE_TEXT),
-            "accuracy_m": _opt_number(accuracy_m, "accuracy_m", 0, 100_000),
-            "headcount": _opt_int(headcount, "headcount", 0, MAX_HEADCOUNT),
-            "needs": _str_list(needs, "needs"),
-            "urgency": urgency,
-            "shelter_id": _opt_shelter_id(shelter_id),
-            "channel": channel,
-            "resident": _opt_text(resident, "resident", 64),
-            "reported_at": _aware(reported_at, "reported_at") or now,
-            "received_at": now,
-            "updated_at": now,
-            "duplicate_of": None,
-        }
+        values = _report_values(
+            now,
+            category=category,
+            text=text,
+            lat=lat,
+            lon=lon,
+            place_text=place_text,
+            accuracy_m=accuracy_m,
+            headcount=headcount,
+            needs=needs,
+            urgency=urgency,
+            shelter_id=shelter_id,
+            channel=channel,
+            resident=resident,
+            reported_at=reported_at,
+        )
         refs = [_check_photo_ref(ref) for ref in photos or ()]
         # Core inserts in one transaction (the hot path of every resident report): committed
         # before this returns, so the bot acknowledges only what is stored.
         with self.engine.begin() as conn:
-            report_id = conn.execute(insert(Report.__table__), values).inserted_primary_key[0]
-            conn.execute(
-                insert(ReportStatusChange.__table__),
-                {
-                    "report_id": report_id,
-                    "old_status": None,
-                    "new_status": "new",
-                    "by": (by or f"channel:{channel}")[:100],
-                    "note": None,
-                    "duplicate_of": None,
-                    "at": now,
-                },
-            )
-            if refs:
-                conn.execute(
-                    insert(ReportPhoto.__table__),
-                    [{"report_id": report_id, "photo_ref": ref, "added_at": now} for ref in refs],
-                )
-        report = Report(id=report_id, **values)
-        report.photos = [
-            ReportPhoto(report_id=report_id, photo_ref=ref, added_at=now) for ref in refs
-        ]
+            report = _insert_report(conn, values, refs, by=by or f"channel:{channel}", now=now)
         return report
 
     def create_reports_bulk(self, rows: Sequence[dict[str, Any]]) -> int:
@@ -695,6 +686,271 @@ class Store:
             s.commit()
             return row
 
+    # ------------------------------------------------------------------ inbox
+    def add_inbox_message(
+        self,
+        *,
+        channel: str,
+        user_id: str,
+        text: str,
+        reason: str,
+        intent: str | None = None,
+        confidence: float | None = None,
+        danger: bool = False,
+        danger_terms: Sequence[str] = (),
+        place_text: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        channel_message_id: str | None = None,
+        received_at: datetime | None = None,
+    ) -> InboxMessage:
+        """Keep a resident message the bot could not act on for the officials' inbox.
+
+        The resident is stored as :meth:`resident_id` (never ``user_id`` itself); ``text`` is cut
+        to 2,000 characters and ``place_text`` to 500 (a resident's words are never refused for
+        length); a danger term marks the message as danger. The same ``(channel,
+        channel_message_id)`` again (a redelivery) returns the stored row unchanged. The arrival
+        is the first row of the message's audit log. Bad input raises :class:`InvalidInput`.
+        """
+        _check_channel(channel)
+        if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 255:
+            raise InvalidInput("user_id must be the channel's user id (1-255 characters)")
+        body = _capped_text(text, "text", MAX_MESSAGE_TEXT)
+        if body is None:
+            raise InvalidInput("text is required")
+        if reason not in INBOX_REASONS:
+            raise InvalidInput(f"reason must be one of {', '.join(INBOX_REASONS)}")
+        if not isinstance(danger, bool):
+            raise InvalidInput("danger must be true or false")
+        terms = list(dict.fromkeys(_str_list(danger_terms, "danger_terms")))
+        lat, lon = _check_point(lat, lon)
+        place = _capped_text(place_text, "place_text", MAX_PLACE_TEXT)
+        mid = None
+        if channel_message_id is not None:
+            mid = str(channel_message_id)
+            if not mid or len(mid) > 255:
+                raise InvalidInput("channel_message_id must be 1-255 characters")
+        values: dict[str, Any] = {
+            "channel": channel,
+            "channel_message_id": mid,
+            "resident": self.resident_id(channel, user_id),
+            "text": body,
+            "reason": reason,
+            "intent": _opt_text(intent, "intent", 64),
+            "confidence": _opt_number(confidence, "confidence", 0, 1),
+            "danger": danger or bool(terms),
+            "danger_terms": terms,
+            "place_text": place,
+            "lat": lat,
+            "lon": lon,
+            "has_place": place is not None or lat is not None,
+            "received_at": _aware(received_at, "received_at") or utcnow(),
+            "handled": False,
+            "handled_at": None,
+            "handled_by": None,
+            "handled_note": None,
+            "report_id": None,
+        }
+        if mid is not None:
+            existing = self._inbox_by_channel_id(channel, mid)
+            if existing is not None:
+                return existing
+        table = InboxMessage.__table__
+        try:
+            with self.engine.begin() as conn:
+                message_id = conn.execute(insert(table), values).inserted_primary_key[0]
+                _log_inbox(
+                    conn, message_id, "received", f"channel:{channel}", values["received_at"]
+                )
+        except IntegrityError:
+            existing = self._inbox_by_channel_id(channel, mid) if mid is not None else None
+            if existing is None:
+                raise
+            return existing  # a concurrent redelivery won the race
+        return InboxMessage(id=message_id, **values)
+
+    def _inbox_by_channel_id(self, channel: str, mid: str) -> InboxMessage | None:
+        with self.session() as s:
+            return s.execute(
+                select(InboxMessage).where(
+                    InboxMessage.channel == channel, InboxMessage.channel_message_id == mid
+                )
+            ).scalar_one_or_none()
+
+    def get_inbox_message(self, message_id: int) -> InboxMessage:
+        with self.session() as s:
+            row = s.get(InboxMessage, message_id)
+            if row is None:
+                raise NotFound(f"message {message_id} not found")
+            return row
+
+    def list_inbox(
+        self,
+        *,
+        handled: bool | None = False,
+        since: datetime | None = None,
+        limit: int = DEFAULT_INBOX_LIMIT,
+        cursor: str | None = None,
+    ) -> InboxPage:
+        """Inbox messages: danger first, then those with a place, then newest (keyset pages).
+
+        ``handled``: False = still open (default), True = handled, None = all; ``since``: received
+        at or after; ``limit``: 1-200; ``cursor``: ``next_cursor`` of the previous page.
+        """
+        if handled is not None and not isinstance(handled, bool):
+            raise InvalidInput("handled must be true, false or None (all)")
+        since = _aware(since, "since")
+        count = _opt_int(limit, "limit", 1, MAX_INBOX_LIMIT) or DEFAULT_INBOX_LIMIT
+        m = InboxMessage
+        conds = []
+        if handled is not None:
+            conds.append(m.handled == handled)
+        if since is not None:
+            conds.append(m.received_at >= since)
+        if cursor:
+            try:
+                key = decode_inbox_cursor(cursor)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from exc
+            conds.append(
+                _keyset_after(
+                    [
+                        (m.danger, key[0]),
+                        (m.has_place, key[1]),
+                        (m.received_at, key[2]),
+                        (m.id, key[3]),
+                    ]
+                )
+            )
+        stmt = select(m)
+        if conds:
+            stmt = stmt.where(and_(*conds))
+        stmt = stmt.order_by(
+            m.danger.desc(), m.has_place.desc(), m.received_at.desc(), m.id.desc()
+        ).limit(count + 1)
+        with self.session() as s:
+            rows = list(s.execute(stmt).scalars())
+        next_cursor = None
+        if len(rows) > count:
+            rows = rows[:count]
+            last = rows[-1]
+            next_cursor = encode_inbox_cursor(
+                (bool(last.danger), bool(last.has_place), last.received_at, last.id)
+            )
+        return InboxPage(rows, next_cursor)
+
+    def count_inbox(self, handled: bool | None = False) -> int:
+        """Number of inbox messages (open ones by default; None = all)."""
+        stmt = select(func.count(InboxMessage.id))
+        if handled is not None:
+            stmt = stmt.where(InboxMessage.handled == bool(handled))
+        with self.session() as s:
+            return int(s.execute(stmt).scalar_one())
+
+    def message_history(self, message_id: int) -> list[InboxMessageChange]:
+        """The audit log of one inbox message, oldest first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(InboxMessageChange)
+                .where(InboxMessageChange.message_id == message_id)
+                .order_by(InboxMessageChange.id)
+            ).scalars()
+            return list(rows)
+
+    def set_message_handled(
+        self, message_id: int, *, handled: bool, by: str, note: str | None = None
+    ) -> InboxMessage:
+        """Mark an inbox message handled (or open again); audited in the same transaction.
+
+        Asking for the state the message already has changes nothing and writes no log row.
+        """
+        if not isinstance(handled, bool):
+            raise InvalidInput("handled must be true or false")
+        _check_by(by)
+        note = _opt_text(note, "note", MAX_NOTE)
+        t = InboxMessage.__table__
+        now = utcnow()
+        with self.engine.begin() as conn:
+            # write first: the row is locked (PostgreSQL) / the database is (SQLite) before reading
+            changed = conn.execute(
+                update(t)
+                .where(t.c.id == message_id, t.c.handled == (not handled))
+                .values(
+                    handled=handled,
+                    handled_at=now if handled else None,
+                    handled_by=by if handled else None,
+                    handled_note=note if handled else None,
+                )
+            ).rowcount
+            row = conn.execute(select(t).where(t.c.id == message_id)).mappings().one_or_none()
+            if row is None:
+                raise NotFound(f"message {message_id} not found")
+            if changed:
+                _log_inbox(conn, message_id, "handled" if handled else "reopened", by, now, note)
+        return InboxMessage(**dict(row))
+
+    def report_from_message(
+        self,
+        message_id: int,
+        *,
+        category: str,
+        urgency: str = "high",
+        place_text: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        by: str,
+    ) -> Report:
+        """Turn an inbox message into a report in one transaction.
+
+        The report gets the message's text, channel, resident and time (``reported_at`` = when the
+        resident wrote); ``place_text`` / ``lat``, ``lon`` default to the message's own. The
+        message is marked handled and linked (``report_id``); the report's audit log starts with
+        the official, the message's log gets a ``reported`` row. A message already turned into a
+        report raises :class:`InvalidTransition` (never a second report for one message).
+        """
+        _check_by(by)
+        lat, lon = _check_point(lat, lon)
+        place = _opt_text(place_text, "place_text", MAX_PLACE_TEXT)
+        t = InboxMessage.__table__
+        now = utcnow()
+        with self._inbox_lock, self.engine.begin() as conn:
+            claimed = conn.execute(
+                update(t)
+                .where(t.c.id == message_id, t.c.report_id.is_(None))
+                .values(handled=True, handled_at=now, handled_by=by)
+            ).rowcount
+            row = conn.execute(select(t).where(t.c.id == message_id)).mappings().one_or_none()
+            if row is None:
+                raise NotFound(f"message {message_id} not found")
+            if not claimed:
+                raise InvalidTransition(
+                    f"message {message_id} is already report {row['report_id']}"
+                )
+            if lat is None:
+                lat, lon = row["lat"], row["lon"]
+            values = _report_values(
+                now,
+                category=category,
+                text=row["text"],
+                lat=lat,
+                lon=lon,
+                place_text=place or row["place_text"],
+                accuracy_m=None,
+                headcount=None,
+                needs=None,
+                urgency=urgency,
+                shelter_id=None,
+                channel=row["channel"],
+                resident=row["resident"],
+                reported_at=row["received_at"],
+            )
+            report = _insert_report(
+                conn, values, (), by=by, now=now, note=f"受信メッセージ #{message_id} から作成"
+            )
+            conn.execute(update(t).where(t.c.id == message_id).values(report_id=report.id))
+            _log_inbox(conn, message_id, "reported", by, now, report_id=report.id)
+        return report
+
     # ------------------------------------------------------------------ officials
     def add_official(self, name: str, role: str) -> tuple[Official, str]:
         """Create an official; returns it and the plain token (shown once, stored hashed)."""
@@ -741,6 +997,85 @@ class Store:
 
 
 # ---------------------------------------------------------------------- helpers
+def _report_values(
+    now: datetime,
+    *,
+    category: str,
+    text: str | None,
+    lat: float | None,
+    lon: float | None,
+    place_text: str | None,
+    accuracy_m: float | None,
+    headcount: int | None,
+    needs: Iterable[str] | None,
+    urgency: str,
+    shelter_id: str | None,
+    channel: str,
+    resident: str | None,
+    reported_at: datetime | None,
+) -> dict[str, Any]:
+    """The validated column values of a new report (raises :class:`InvalidInput`)."""
+    if category not in vocab.CATEGORIES:
+        raise InvalidInput(f"category must be one of {', '.join(vocab.CATEGORIES)}")
+    if urgency not in vocab.URGENCIES:
+        raise InvalidInput(f"urgency must be one of {', '.join(vocab.URGENCIES)}")
+    _check_channel(channel)
+    lat, lon = _check_point(lat, lon)
+    return {
+        "category": category,
+        "status": "new",
+        "text": _opt_text(text, "text", MAX_TEXT),
+        "lat": lat,
+        "lon": lon,
+        "place_text": _opt_text(place_text, "place_text", MAX_PLACE_TEXT),
+        "accuracy_m": _opt_number(accuracy_m, "accuracy_m", 0, 100_000),
+        "headcount": _opt_int(headcount, "headcount", 0, MAX_HEADCOUNT),
+        "needs": _str_list(needs, "needs"),
+        "urgency": urgency,
+        "shelter_id": _opt_shelter_id(shelter_id),
+        "channel": channel,
+        "resident": _opt_text(resident, "resident", 64),
+        "reported_at": _aware(reported_at, "reported_at") or now,
+        "received_at": now,
+        "updated_at": now,
+        "duplicate_of": None,
+    }
+
+
+def _insert_report(
+    conn: Connection,
+    values: dict[str, Any],
+    refs: Sequence[str],
+    *,
+    by: str,
+    now: datetime,
+    note: str | None = None,
+) -> Report:
+    """Insert a validated report, its creation row of the audit log and its photos on ``conn``
+    (the caller's transaction)."""
+    report_id = conn.execute(insert(Report.__table__), values).inserted_primary_key[0]
+    conn.execute(
+        insert(ReportStatusChange.__table__),
+        {
+            "report_id": report_id,
+            "old_status": None,
+            "new_status": "new",
+            "by": by[:100],
+            "note": note,
+            "duplicate_of": None,
+            "at": now,
+        },
+    )
+    if refs:
+        conn.execute(
+            insert(ReportPhoto.__table__),
+            [{"report_id": report_id, "photo_ref": ref, "added_at": now} for ref in refs],
+        )
+    report = Report(id=report_id, **values)
+    report.photos = [ReportPhoto(report_id=report_id, photo_ref=ref, added_at=now) for ref in refs]
+    return report
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -760,6 +1095,55 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return at, int(id_s)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not valid (use next_cursor from a previous page)") from exc
+
+
+def _keyset_after(keys: Sequence[tuple[Any, Any]]) -> Any:
+    """Rows strictly after ``keys`` (column, value pairs) in descending order of the columns."""
+    (col, value), rest = keys[0], keys[1:]
+    if isinstance(value, bool):  # portable: no < on booleans
+        less = col == False if value else false()  # noqa: E712
+    else:
+        less = col < value
+    if not rest:
+        return less
+    return or_(less, and_(col == value, _keyset_after(rest)))
+
+
+def _log_inbox(
+    conn: Connection,
+    message_id: int,
+    action: str,
+    by: str,
+    at: datetime,
+    note: str | None = None,
+    report_id: int | None = None,
+) -> None:
+    conn.execute(
+        insert(InboxMessageChange.__table__),
+        {
+            "message_id": message_id,
+            "action": action,
+            "by": by[:100],
+            "note": note,
+            "report_id": report_id,
+            "at": at,
+        },
+    )
+
+
+def _check_by(by: Any) -> str:
+    if not isinstance(by, str) or not by or len(by) > 100:
+        raise InvalidInput("by must be 1-100 characters")
+    return by
+
+
+def _capped_text(value: Any, name: str, max_len: int) -> str | None:
+    """Like :func:`_opt_text` but cuts a long text instead of refusing it (residents' words)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be a string")
+    return _opt_text(value.strip()[:max_len], name, max_len)
 
 
 def _like_escape(text: str) -> str:

@@ -148,7 +148,7 @@ def test_migration_0002_upgrades_an_existing_0001_database(tmp_path) -> None:
     assert current(s.engine) == "0001"
     assert "notices" not in inspect(s.engine).get_table_names()
     report = s.create_report(category="fire", channel="line")
-    s.upgrade()
+    s.upgrade("0002")
     assert current(s.engine) == "0002"
     assert s.get_report(report.id).category == "fire"  # data kept
     cols = {c["name"] for c in inspect(s.engine).get_columns("notices")}

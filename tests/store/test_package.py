@@ -45,7 +45,7 @@ def test_get_store_cached_per_url(cli_env: Path) -> None:
 
 def test_cli_officials_lifecycle(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
-    assert "revision 0002" in capsys.readouterr().out
+    assert "revision 0003" in capsys.readouterr().out
     assert main(["officials", "add", "佐藤", "--role", "operator"]) == 0
     out = capsys.readouterr().out
     token = out.strip().splitlines()[-1]

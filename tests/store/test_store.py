@@ -17,7 +17,7 @@ T0 = datetime(2025, 11, 26, 0, 0, tzinfo=timezone.utc)
 
 def test_upgrade_is_idempotent_and_creates_schema(store: Store) -> None:
     store.upgrade()
-    assert current(store.engine) == "0002"
+    assert current(store.engine) == "0003"
     tables = set(inspect(store.engine).get_table_names())
     assert {
         "notices",
