@@ -1,4 +1,5 @@
-"""The officials' REST API (``/api/v1``): reports, photos, evacuees, shelters, notices, officials."""
+"""The officials' REST API (``/api/v1``): reports, photos, evacuees, shelters, notices, the inbox of
+resident messages, officials."""
 
 from __future__ import annotations
 
@@ -26,12 +27,14 @@ from bot.officials.params import (
 from bot.officials.runtime import broadcast_config, gis_index, run_blocking, store_of
 from bot.officials.serialize import (
     feature_collection,
+    message_properties,
     report_feature,
     report_properties,
     reports_csv,
     site_feature,
 )
 from bot.store import ReportQuery, vocab
+from bot.store.inbox import DEFAULT_INBOX_LIMIT, INBOX_REASONS, MAX_INBOX_LIMIT
 from bot.store.store import MAX_NOTICE_LIMIT, MAX_PHOTO_BYTES, PHOTO_TYPES
 
 blueprint = Blueprint("officials_api", url_prefix="/api/v1")
@@ -64,14 +67,18 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return json(body, status=status, headers=headers, dumps=dumps)
 
 
-def _report_id(value: str) -> int:
+def _path_id(value: str, what: str) -> int:
     try:
-        rid = int(value)
+        number = int(value)
     except ValueError as exc:
-        raise ApiError(400, "report id must be a positive integer") from exc
-    if not (1 <= rid <= 2**31 - 1):
-        raise ApiError(400, "report id must be a positive integer")
-    return rid
+        raise ApiError(400, f"{what} id must be a positive integer") from exc
+    if not (1 <= number <= 2**31 - 1):
+        raise ApiError(400, f"{what} id must be a positive integer")
+    return number
+
+
+def _report_id(value: str) -> int:
+    return _path_id(value, "report")
 
 
 # ---------------------------------------------------------------------- meta
@@ -97,6 +104,7 @@ async def meta(request: Request) -> HTTPResponse:
             "vulnerable": vocab.VULNERABLE_KEYS,
             "notice_severities": vocab.NOTICE_SEVERITIES,
             "broadcast_statuses": vocab.BROADCAST_STATUSES,
+            "inbox_reasons": INBOX_REASONS,
             "roles": list(vocab.ROLES),
             "attribution": ATTRIBUTION,
             "tiles_url": settings.tiles_url,
@@ -363,6 +371,87 @@ async def create_notice(request: Request) -> HTTPResponse:
 
         notice = await run_blocking(record)
     return _json({"notice": notice.to_dict()}, status=201)
+
+
+# ---------------------------------------------------------------------- inbox
+HANDLED_CHOICES = {"false": False, "true": True, "all": None}
+
+
+@blueprint.get("/messages")
+@require_role("operator")
+async def list_messages(request: Request) -> HTTPResponse:
+    """The 未対応メッセージ inbox: danger first, then messages with a place, then newest."""
+    check_known(request, ("handled", "since", "limit", "cursor"))
+    handled_s = single(request, "handled", 5) or "false"
+    if handled_s not in HANDLED_CHOICES:
+        raise ApiError(400, "handled must be true, false or all")
+    store = store_of(request.app)
+    since = time_param(request, "since")
+    limit = int_param(request, "limit", DEFAULT_INBOX_LIMIT, 1, MAX_INBOX_LIMIT)
+    cursor = single(request, "cursor", 200) or None
+
+    def load() -> dict[str, Any]:
+        page = store.list_inbox(
+            handled=HANDLED_CHOICES[handled_s], since=since, limit=limit, cursor=cursor
+        )
+        return {
+            "messages": [message_properties(m) for m in page.items],
+            "count": len(page.items),
+            "unhandled": store.count_inbox(False),
+            "next_cursor": page.next_cursor,
+        }
+
+    body = await run_blocking(load)
+    headers = {"Cache-Control": "no-store"}
+    if body["next_cursor"]:
+        headers["X-Next-Cursor"] = body["next_cursor"]
+    return _json(body, headers=headers)
+
+
+@blueprint.patch("/messages/<message_id>")
+@require_role("operator")
+async def patch_message(request: Request, message_id: str) -> HTTPResponse:
+    mid = _path_id(message_id, "message")
+    body = json_object(request, ("handled", "note"))
+    handled = body.get("handled")
+    if not isinstance(handled, bool):
+        raise ApiError(400, "handled is required: true or false")
+    store = store_of(request.app)
+
+    def change() -> dict[str, Any]:
+        message = store.set_message_handled(
+            mid, handled=handled, by=request.ctx.official.name, note=body.get("note")
+        )
+        props = message_properties(message)
+        props["history"] = [h.to_dict() for h in store.message_history(mid)]
+        return props
+
+    return _json({"message": await run_blocking(change)})
+
+
+@blueprint.post("/messages/<message_id>/report")
+@require_role("operator")
+async def report_from_message(request: Request, message_id: str) -> HTTPResponse:
+    """Turn an inbox message into a report (the message becomes handled and linked)."""
+    mid = _path_id(message_id, "message")
+    body = json_object(request, ("category", "urgency", "place_text", "lat", "lon"))
+    if not isinstance(body.get("category"), str):
+        raise ApiError(400, f"category is required: one of {', '.join(vocab.CATEGORIES)}")
+    if "urgency" in body and not isinstance(body["urgency"], str):
+        raise ApiError(400, f"urgency must be one of {', '.join(vocab.URGENCIES)}")
+    store = store_of(request.app)
+
+    def convert() -> dict[str, Any]:
+        fields = {k: body[k] for k in ("urgency", "place_text", "lat", "lon") if k in body}
+        report = store.report_from_message(
+            mid, category=body["category"], by=request.ctx.official.name, **fields
+        )
+        props = message_properties(store.get_inbox_message(mid))
+        props["history"] = [h.to_dict() for h in store.message_history(mid)]
+        return {"report": report_properties(report), "message": props}
+
+    out = await run_blocking(convert)
+    return _json(out, status=201, headers={"Location": f"/api/v1/reports/{out['report']['id']}"})
 
 
 # ---------------------------------------------------------------------- officials (admin)

@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.store import vocab
+from bot.store.inbox import DEFAULT_INBOX_LIMIT, INBOX_ACTIONS, INBOX_REASONS, MAX_INBOX_LIMIT
 
 
 def _param(
@@ -46,6 +47,9 @@ BBOX = _param(
     {"type": "string", "example": "141.2,42.9,141.5,43.2"},
 )
 REPORT_ID = _param("report_id", "report id", {"type": "integer", "minimum": 1}, True, "path")
+MESSAGE_ID = _param(
+    "message_id", "inbox message id", {"type": "integer", "minimum": 1}, True, "path"
+)
 
 
 def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -389,6 +393,132 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
         },
+        "/api/v1/messages": {
+            "get": {
+                "summary": "The 未対応メッセージ inbox: resident messages the bot could not act on "
+                "(operator+)",
+                "description": "Messages that ended in a fallback, an out-of-scope answer or a "
+                "cancelled form; danger first, then messages with a place word or a location, "
+                "then newest. `unhandled` is the number of open messages (the badge).",
+                "parameters": [
+                    _param(
+                        "handled",
+                        "false (default): open messages; true: handled ones; all",
+                        {"type": "string", "enum": ["false", "true", "all"], "default": "false"},
+                    ),
+                    _param(
+                        "since",
+                        "received at or after (ISO 8601; no offset = JST)",
+                        {"type": "string", "format": "date-time"},
+                    ),
+                    _param(
+                        "limit",
+                        "page size",
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_INBOX_LIMIT,
+                            "default": DEFAULT_INBOX_LIMIT,
+                        },
+                    ),
+                    _param(
+                        "cursor",
+                        "next_cursor of the previous page (also in X-Next-Cursor)",
+                        {"type": "string", "maxLength": 200},
+                    ),
+                ],
+                "responses": {
+                    "200": _ok(
+                        "one page of messages",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "messages": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/InboxMessage"},
+                                },
+                                "count": {"type": "integer"},
+                                "unhandled": {"type": "integer"},
+                                "next_cursor": {"type": "string", "nullable": True},
+                            },
+                        },
+                    ),
+                    **ERRORS,
+                },
+            },
+        },
+        "/api/v1/messages/{message_id}": {
+            "patch": {
+                "summary": "Mark a message handled, or open again (operator+; audited)",
+                "parameters": [MESSAGE_ID],
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "required": ["handled"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "handled": {"type": "boolean"},
+                            "note": {"type": "string", "maxLength": 2000},
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _ok(
+                        "the message with its history",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "message": {"$ref": "#/components/schemas/InboxMessage"}
+                            },
+                        },
+                    ),
+                    "404": _err("no such message"),
+                    **ERRORS,
+                },
+            },
+        },
+        "/api/v1/messages/{message_id}/report": {
+            "post": {
+                "summary": "Turn a message into a report in one step (operator+)",
+                "description": "The report gets the message's text, channel, resident and time; "
+                "place and location default to the message's. The message becomes handled and "
+                "links the report. A message already turned into a report is a 409.",
+                "parameters": [MESSAGE_ID],
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "required": ["category"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "category": {"type": "string", "enum": list(vocab.CATEGORIES)},
+                            "urgency": {
+                                "type": "string",
+                                "enum": list(vocab.URGENCIES),
+                                "default": "high",
+                            },
+                            "place_text": {"type": "string", "maxLength": 500},
+                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _ok(
+                        "the new report and the handled message",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "report": {"$ref": "#/components/schemas/Report"},
+                                "message": {"$ref": "#/components/schemas/InboxMessage"},
+                            },
+                        },
+                    ),
+                    "404": _err("no such message"),
+                    "409": _err("already turned into a report"),
+                    **ERRORS,
+                },
+            },
+        },
         "/api/v1/officials": {
             "get": {
                 "summary": "List officials (admin)",
@@ -426,8 +556,8 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "防災チャットボット officials' API",
             "version": "1",
-            "description": "Reports, evacuee registrations, shelter status and notices to residents "
-            "for disaster officials. "
+            "description": "Reports, evacuee registrations, shelter status, notices to residents "
+            "and the inbox of resident messages the bot could not act on, for disaster officials. "
             "Bearer token from `bosai officials add NAME --role ROLE`.",
         },
         "servers": [{"url": "/"}],
@@ -451,6 +581,44 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
                 "Report": report,
+                "InboxMessage": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "channel": {"type": "string"},
+                        "text": {"type": "string", "maxLength": 2000},
+                        "reason": {"type": "string", "enum": list(INBOX_REASONS)},
+                        "reason_label": {"type": "string"},
+                        "intent": {"type": "string", "nullable": True},
+                        "confidence": {"type": "number", "nullable": True},
+                        "danger": {"type": "boolean"},
+                        "danger_terms": {"type": "array", "items": {"type": "string"}},
+                        "place_text": {"type": "string", "nullable": True},
+                        "lat": {"type": "number", "nullable": True},
+                        "lon": {"type": "number", "nullable": True},
+                        "has_place": {"type": "boolean"},
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "handled": {"type": "boolean"},
+                        "handled_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "handled_by": {"type": "string", "nullable": True},
+                        "handled_note": {"type": "string", "nullable": True},
+                        "report_id": {"type": "integer", "nullable": True},
+                        "history": {
+                            "type": "array",
+                            "description": "audit log (PATCH and report answers only)",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "action": {"type": "string", "enum": list(INBOX_ACTIONS)},
+                                    "by": {"type": "string"},
+                                    "note": {"type": "string", "nullable": True},
+                                    "report_id": {"type": "integer", "nullable": True},
+                                    "at": {"type": "string", "format": "date-time"},
+                                },
+                            },
+                        },
+                    },
+                },
                 "Notice": {
                     "type": "object",
                     "properties": {

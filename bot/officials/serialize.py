@@ -1,4 +1,5 @@
-"""Report and shelter serialisation: GeoJSON features and CSV (UTF-8 with BOM for Excel)."""
+"""Report, inbox message and shelter serialisation: GeoJSON features and CSV (UTF-8 with BOM for
+Excel)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.officials.params import JST
-from bot.store import Report, vocab
+from bot.store import InboxMessage, Report, vocab
+from bot.store.inbox import INBOX_REASONS
 
 CSV_COLUMNS = [
     "id",
@@ -40,6 +42,13 @@ def report_properties(report: Report) -> dict[str, Any]:
     props["status_label"] = vocab.REPORT_STATUSES.get(report.status, report.status)
     props["urgency_label"] = vocab.URGENCIES.get(report.urgency, report.urgency)
     props["photo_urls"] = [f"/api/v1/photos/{ref}" for ref in report.photo_refs]
+    return props
+
+
+def message_properties(message: InboxMessage) -> dict[str, Any]:
+    """An inbox message for officials (never the resident's pseudonym)."""
+    props = message.to_dict()
+    props["reason_label"] = INBOX_REASONS.get(message.reason, message.reason)
     return props
 
 
