@@ -357,3 +357,142 @@ def test_dashboard_notices(make_api, fakes, monkeypatch: pytest.MonkeyPatch, bro
     context.close()
     assert errors == [], errors
     assert outside == [], f"requests left the machine: {outside}"
+
+
+def test_dashboard_inbox(api: Api, browser) -> None:
+    """An unplaceable message appears in the 未対応メッセージ inbox (danger first, text as text), an
+    operator turns it into a report with a place clicked on the map, the report shows on the map
+    and in the list; another message is marked handled; a viewer does not see the inbox."""
+    if build_assets.missing_assets():
+        build_assets.build()
+    store = api.store
+    lost = store.add_inbox_message(
+        channel="line",
+        user_id="U-relative",
+        text="実家の祖母と朝から連絡が取れません",
+        reason="fallback",
+        intent="nlu_fallback",
+        confidence=0.31,
+    )
+    danger = store.add_inbox_message(
+        channel="telegram",
+        user_id="T-1",
+        text="川があふれそう " + XSS,
+        reason="out_of_scope",
+        danger_terms=["あふれそう"],
+    )
+    chat = store.add_inbox_message(
+        channel="line", user_id="U-2", text="ありがとう、また連絡します", reason="cancelled_form"
+    )
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
+    outside: list[str] = []
+    inbox_requests: list[str] = []
+
+    def guard(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            if "/api/v1/messages" in route.request.url:
+                inbox_requests.append(route.request.url)
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(api.url + "/")
+    page.fill("#token", api.tokens["operator"])
+    page.click("#signin-button")
+
+    item = page.locator(f"#inbox-list li[data-message-id='{lost.id}']")
+    item.wait_for()
+    assert page.locator("#inbox-count").inner_text() == "3"
+    order = page.locator("#inbox-list li").evaluate_all(
+        "els => els.map(e => Number(e.getAttribute('data-message-id')))"
+    )
+    assert order[0] == danger.id  # danger first
+    first = page.locator("#inbox-list li").first
+    assert "危険" in first.locator(".i-head").inner_text()
+    assert first.locator(".i-text").inner_text() == "川があふれそう " + XSS
+    assert page.locator("#inbox-list img").count() == 0
+    assert "実家の祖母と朝から連絡が取れません" in item.locator(".i-text").inner_text()
+    assert item.locator(".i-where").count() == 0  # nowhere to place it yet
+
+    # 報告にする: category, then a place clicked on the map
+    item.locator(".i-report").click()
+    form = item.locator("form.inbox-form")
+    form.wait_for()
+    form.locator(".i-category").select_option("missing_contact")
+    assert form.locator(".i-urgency").input_value() == "high"
+    form.locator(".i-pick").click()
+    page.wait_for_selector("#map.picking")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+    page.locator("#map .inbox-pick-pin").wait_for()
+    lat, lon = (
+        float(form.locator(".i-lat").input_value()),
+        float(form.locator(".i-lon").input_value()),
+    )
+    assert 20 < lat < 50 and 120 < lon < 155, (lat, lon)  # somewhere over Japan at zoom 5
+    assert not page.locator("#map.picking").count()
+    form.locator(".i-place").fill("〇〇町の実家")
+    form.locator(".i-submit").click()
+    item.wait_for(state="detached")
+    page.wait_for_selector("#status-line:has-text('報告 #')")
+    assert page.locator("#inbox-count").inner_text() == "2"
+
+    # the stored rows: one report from the message, the message handled and linked, both audited
+    msg = store.get_inbox_message(lost.id)
+    assert msg.handled is True and msg.report_id is not None and msg.handled_by == "operator-user"
+    report = store.get_report(msg.report_id)
+    assert report.category == "missing_contact" and report.urgency == "high"
+    assert report.text == "実家の祖母と朝から連絡が取れません"
+    assert report.place_text == "〇〇町の実家"
+    assert (report.lat, report.lon) == (lat, lon)
+    assert report.resident == store.resident_id("line", "U-relative")
+    assert [(h.new_status, h.by) for h in store.report_history(report.id)] == [
+        ("new", "operator-user")
+    ]
+    assert [h.action for h in store.message_history(lost.id)] == ["received", "reported"]
+
+    # ... and it is on the map and in the list like any report, its detail open
+    page.locator(f"#map .report-pin[data-report-id='{report.id}']").wait_for()
+    row = page.locator(f"#report-list tr[data-report-id='{report.id}']")
+    row.wait_for()
+    assert "安否不明" in row.inner_text()
+    page.wait_for_selector(f"#d-id:has-text('{report.id}')")
+    assert "実家の祖母と朝から連絡が取れません" in page.locator("#d-fields").inner_text()
+    colour = page.locator(f"#map .report-pin[data-report-id='{report.id}']").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert colour == "rgb(0, 137, 123)"  # missing_contact's own colour
+
+    # 対応済みにする
+    page.locator(f"#inbox-list li[data-message-id='{chat.id}'] .i-handled").click()
+    page.locator(f"#inbox-list li[data-message-id='{chat.id}']").wait_for(state="detached")
+    handled = store.get_inbox_message(chat.id)
+    assert handled.handled is True and handled.handled_by == "operator-user"
+    assert handled.report_id is None
+    assert page.locator("#inbox-count").inner_text() == "1"
+    assert store.count_reports() == 1
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-inbox.png"), full_page=True)
+
+    # a viewer: no inbox panel, and the page does not ask for it
+    page.click("#signout")
+    inbox_requests.clear()
+    page.fill("#token", api.tokens["viewer"])
+    page.click("#signin-button")
+    page.wait_for_selector("#user-name:has-text('viewer-user')")
+    page.locator(f"#report-list tr[data-report-id='{report.id}']").wait_for()
+    assert page.locator("#inbox").is_hidden()
+    assert inbox_requests == []
+    context.close()
+    assert dialogs == [], f"a script ran: {dialogs}"
+    assert errors == [], errors
+    assert outside == [], f"requests left the machine: {outside}"

@@ -51,3 +51,18 @@ def test_csp_allows_configured_tile_origin() -> None:
     assert "https:" in dashboard.content_security_policy(
         "https://{s}.tile.example.org/{z}/{x}/{y}.png"
     )
+
+
+def test_every_category_has_its_own_colour() -> None:
+    """The map and the category filter colour each report category; a new category (such as
+    needs_assistance or missing_contact) must not fall back to the grey of ``other``."""
+    import re
+
+    from bot.store import vocab
+
+    js = (dashboard.STATIC_DIR / "dashboard.js").read_text(encoding="utf-8")
+    block = re.search(r"var COLORS = \{(.*?)\};", js, re.S)
+    assert block is not None
+    colours = dict(re.findall(r"(\w+): \"(#[0-9a-f]{6})\"", block.group(1)))
+    assert set(colours) == set(vocab.CATEGORIES)
+    assert len(set(colours.values())) == len(colours), "two categories share a colour"

@@ -8,13 +8,14 @@
   var COLORS = {
     road_flooded: "#1e88e5", building_damage: "#6d4c41", landslide: "#8d6e63", fire: "#e53935",
     road_blocked: "#fb8c00", river_rising: "#3949ab", power_outage: "#fdd835", water_outage: "#00acc1",
-    injured_person: "#d81b60", shelter_status: "#43a047", evacuee: "#7cb342", supply_request: "#8e24aa",
-    other: "#757575"
+    injured_person: "#d81b60", needs_assistance: "#f06292", missing_contact: "#00897b",
+    shelter_status: "#43a047", evacuee: "#7cb342", supply_request: "#8e24aa", other: "#757575"
   };
   var CONGESTION_COLORS = { vacant: "#43a047", moderate: "#fdd835", crowded: "#fb8c00", full: "#e53935", closed: "#616161" };
 
   var meta = null, me = null, map = null, cluster = null, shelterLayer = null;
   var refreshTimer = null, shelterTimer = null, selectedId = null, nextCursor = null, fitted = false;
+  var inboxCursor = null, inboxForm = null, pickTarget = null, pickMarker = null;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs) {
@@ -304,6 +305,136 @@
     $("n-readonly").hidden = canSend;
   }
 
+  // ------------------------------------------------------------------ inbox (未対応メッセージ)
+  function canOperate() { return me && (me.role === "operator" || me.role === "admin"); }
+  function inboxItem(m) {
+    var head = el("div", { className: "i-head" });
+    if (m.danger) head.appendChild(el("span", { className: "badge i-danger", text: "危険" }));
+    if (m.has_place) head.appendChild(el("span", { className: "badge i-place", text: "場所あり" }));
+    head.appendChild(el("span", { className: "badge i-reason", text: m.reason_label || m.reason }));
+    head.appendChild(el("span", { className: "note", text: fmtTime(m.received_at) + "・" + m.channel + "・#" + m.id }));
+    var li = el("li", { className: "inbox-item" + (m.danger ? " danger" : ""), "data-message-id": String(m.id) }, head,
+      el("div", { className: "i-text", text: m.text }));
+    if (m.danger_terms && m.danger_terms.length) li.appendChild(el("div", { className: "note i-terms", text: "危険の語: " + m.danger_terms.join("、") }));
+    if (m.place_text) li.appendChild(el("div", { className: "i-where", text: "場所: " + m.place_text }));
+    if (m.lat != null) li.appendChild(el("div", { className: "i-where", text: "位置: " + m.lat.toFixed(5) + ", " + m.lon.toFixed(5) }));
+    var toReport = el("button", { type: "button", className: "i-report", text: "報告にする" });
+    var handled = el("button", { type: "button", className: "i-handled", text: "対応済みにする" });
+    toReport.addEventListener("click", function () { openInboxForm(li, m); });
+    handled.addEventListener("click", function () { markHandled(m, handled); });
+    li.appendChild(el("div", { className: "i-actions" }, toReport, handled));
+    return li;
+  }
+  function renderInbox(body, append) {
+    var ol = $("inbox-list");
+    if (!append) clear(ol);
+    body.messages.forEach(function (m) { ol.appendChild(inboxItem(m)); });
+    if (!ol.firstChild) ol.appendChild(el("li", { className: "note i-empty", text: "未対応のメッセージはありません。" }));
+    var count = $("inbox-count");
+    count.textContent = String(body.unhandled);
+    count.className = "badge inbox-count" + (body.unhandled ? "" : " zero");
+    $("inbox-more").hidden = !inboxCursor;
+  }
+  function loadInbox(append, force) {
+    if (!canOperate()) return Promise.resolve();
+    if (inboxForm && !force && !append) return Promise.resolve();  // do not wipe a form being filled in
+    var p = new URLSearchParams({ handled: "false", limit: "50" });
+    if (append && inboxCursor) p.set("cursor", inboxCursor);
+    return apiJson("/api/v1/messages?" + p.toString()).then(function (body) {
+      inboxCursor = body.next_cursor || null;
+      if (!append) closeInboxForm();  // the list is rebuilt: an open form would be left detached
+      renderInbox(body, append);
+    }).catch(function (e) { if (e.message !== "unauthorized") setStatusLine("未対応メッセージを読み込めません: " + e.message); });
+  }
+  function stopPicking() {
+    pickTarget = null;
+    $("map").classList.remove("picking");
+  }
+  function showPick(lat, lon) {
+    if (pickMarker) { pickMarker.setLatLng([lat, lon]); return; }
+    var icon = L.divIcon({ className: "inbox-pick", html: el("span", { className: "inbox-pick-pin" }), iconSize: [20, 20], iconAnchor: [10, 10] });
+    pickMarker = L.marker([lat, lon], { icon: icon, title: "報告の位置", zIndexOffset: 1000 }).addTo(map);
+  }
+  function closeInboxForm() {
+    stopPicking();
+    if (pickMarker) { map.removeLayer(pickMarker); pickMarker = null; }
+    if (inboxForm) inboxForm.remove();
+    inboxForm = null;
+  }
+  function openInboxForm(li, m) {
+    closeInboxForm();
+    var cat = el("select", { className: "i-category", "aria-label": "種別" }, el("option", { value: "", text: "種別を選択" }));
+    Object.keys(meta.categories).forEach(function (k) { cat.appendChild(el("option", { value: k, text: meta.categories[k] })); });
+    var urg = el("select", { className: "i-urgency", "aria-label": "緊急度" });
+    Object.keys(meta.urgencies).forEach(function (k) { urg.appendChild(el("option", { value: k, text: meta.urgencies[k] })); });
+    urg.value = m.danger ? "critical" : "high";
+    var place = el("input", { type: "text", className: "i-place", maxlength: "500", placeholder: "場所（任意）" });
+    place.value = m.place_text || "";
+    var lat = el("input", { type: "text", className: "i-lat", inputmode: "decimal", placeholder: "緯度", "aria-label": "緯度" });
+    var lon = el("input", { type: "text", className: "i-lon", inputmode: "decimal", placeholder: "経度", "aria-label": "経度" });
+    if (m.lat != null) { lat.value = String(m.lat); lon.value = String(m.lon); }
+    var pick = el("button", { type: "button", className: "i-pick", text: "地図で位置を指定" });
+    var cancel = el("button", { type: "button", className: "i-cancel", text: "やめる" });
+    var submit = el("button", { type: "submit", className: "i-submit", text: "報告を作成" });
+    var error = el("p", { className: "error i-error", role: "alert" });
+    var form = el("form", { className: "inbox-form", autocomplete: "off" },
+      el("label", {}, "種別 ", cat), el("label", {}, "緊急度 ", urg), place, lat, lon, pick, submit, cancel, error);
+    pick.addEventListener("click", function () {
+      pickTarget = { lat: lat, lon: lon };
+      $("map").classList.add("picking");
+      setStatusLine("地図上の報告の位置をクリックしてください。");
+    });
+    cancel.addEventListener("click", closeInboxForm);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      error.textContent = "";
+      if (!cat.value) { error.textContent = "種別を選んでください。"; return; }
+      var body = { category: cat.value, urgency: urg.value };
+      if (place.value.trim()) body.place_text = place.value.trim();
+      var la = lat.value.trim(), lo = lon.value.trim();
+      if (la || lo) {
+        if (!la || !lo || isNaN(Number(la)) || isNaN(Number(lo))) { error.textContent = "緯度と経度を数値で入力してください。"; return; }
+        body.lat = Number(la); body.lon = Number(lo);
+      }
+      submit.disabled = true;
+      apiJson("/api/v1/messages/" + encodeURIComponent(m.id) + "/report", { method: "POST", body: JSON.stringify(body) }).then(function (res) {
+        closeInboxForm();
+        if (res.report.lat != null) map.setView([res.report.lat, res.report.lon], Math.max(map.getZoom(), 13));
+        return Promise.all([loadInbox(false, true), loadReports(false)]).then(function () {
+          // after the reload, whose own line ("最終更新") would hide this one
+          setStatusLine("メッセージ #" + m.id + " を報告 #" + res.report.id + "（" + res.report.category_label + "）にしました。");
+          return showDetail(res.report.id);
+        });
+      }).catch(function (e) { error.textContent = e.message; submit.disabled = false; });
+    });
+    li.appendChild(form);
+    inboxForm = form;
+    if (m.lat != null) { showPick(m.lat, m.lon); map.setView([m.lat, m.lon], Math.max(map.getZoom(), 13)); }
+    cat.focus();
+  }
+  function onMapClick(ev) {
+    if (!pickTarget) return;
+    pickTarget.lat.value = ev.latlng.lat.toFixed(6);
+    pickTarget.lon.value = ev.latlng.lng.toFixed(6);
+    showPick(ev.latlng.lat, ev.latlng.lng);
+    stopPicking();
+    setStatusLine("報告の位置を指定しました。");
+  }
+  function markHandled(m, button) {
+    button.disabled = true;
+    apiJson("/api/v1/messages/" + encodeURIComponent(m.id), { method: "PATCH", body: JSON.stringify({ handled: true }) }).then(function () {
+      if (inboxForm && inboxForm.parentNode && inboxForm.parentNode.getAttribute("data-message-id") === String(m.id)) closeInboxForm();
+      setStatusLine("メッセージ #" + m.id + " を対応済みにしました。");
+      return loadInbox(false, true);
+    }).catch(function (e) { button.disabled = false; if (e.message !== "unauthorized") setStatusLine("対応済みにできません: " + e.message); });
+  }
+  function setupInbox() {
+    closeInboxForm();
+    inboxCursor = null;
+    clear($("inbox-list"));
+    $("inbox").hidden = !canOperate();
+  }
+
   // ------------------------------------------------------------------ shelters
   function loadShelters() {
     if (map.getZoom() < 11) { shelterLayer.clearLayers(); $("shelter-note").textContent = "避難所は地図を拡大すると表示されます。"; return; }
@@ -355,7 +486,7 @@
   }
 
   // ------------------------------------------------------------------ start
-  function refreshAll() { loadReports(false); loadEvacuees(); loadNotices(); loadShelters(); }
+  function refreshAll() { loadReports(false); loadInbox(false); loadEvacuees(); loadNotices(); loadShelters(); }
   function setAuto() {
     if (refreshTimer) { clearInterval(refreshTimer); refreshTimer = null; }
     if ($("f-auto").checked) refreshTimer = setInterval(refreshAll, REFRESH_MS);
@@ -371,9 +502,11 @@
       map.addLayer(cluster);
       shelterLayer = L.layerGroup().addTo(map);
       map.on("moveend", function () { clearTimeout(shelterTimer); shelterTimer = setTimeout(loadShelters, 400); });
+      map.on("click", onMapClick);
     }
     setTimeout(function () { map.invalidateSize(); }, 0);
     setupNotices();
+    setupInbox();
     refreshAll();
     setAuto();
   }
@@ -401,6 +534,7 @@
       });
       $("f-auto").addEventListener("change", setAuto);
       $("more").addEventListener("click", function () { loadReports(true); });
+      $("inbox-more").addEventListener("click", function () { loadInbox(true); });
       $("export-csv").addEventListener("click", function () { exportAs("csv"); });
       $("export-geojson").addEventListener("click", function () { exportAs("geojson"); });
       $("d-form").addEventListener("submit", submitStatus);
