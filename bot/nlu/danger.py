@@ -90,6 +90,7 @@ class _Lexicon:
     hazard_present: re.Pattern[str]
     assist_condition: re.Pattern[str]
     assist_unable: re.Pattern[str]
+    imminent: re.Pattern[str]
     clause_split: re.Pattern[str]
     negated_after: re.Pattern[str]
     negated_before: re.Pattern[str]
@@ -99,6 +100,7 @@ class _Lexicon:
     resolved_same_clause: re.Pattern[str]
     resolved_after: re.Pattern[str]
     idioms: re.Pattern[str]
+    not_real: re.Pattern[str]
 
 
 def _join(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -120,6 +122,7 @@ def load_lexicon(path: str | None = None) -> _Lexicon:
             hazard_present=_join(data["hazard_present"]),
             assist_condition=_join(data["assistance"]["condition"]),
             assist_unable=_join(data["assistance"]["unable"]),
+            imminent=_join(data["imminent"]),
             clause_split=re.compile(data["clause_split"]),
             negated_after=_join(data["negated_after"]),
             negated_before=_join(data["negated_before"]),
@@ -129,6 +132,7 @@ def load_lexicon(path: str | None = None) -> _Lexicon:
             resolved_same_clause=_join(data["resolved_same_clause"]),
             resolved_after=_join(data["resolved_after"]),
             idioms=_join(data["idioms"]),
+            not_real=_join(data["not_real"]),
         )
     except (KeyError, TypeError, re.error) as exc:
         raise ValueError(f"{source}: bad danger lexicon ({exc})") from exc
@@ -157,20 +161,24 @@ def _counts(lex: _Lexicon, norm: str, clause: tuple[int, int], m: re.Match[str])
         return False
     if lex.negated_inside.search(m.group(0)):
         return False
-    if lex.hypothetical_after.search(after) or lex.hypothetical_before.search(before):
+    if lex.hypothetical_after.search(after):
+        return False
+    # 「家が倒れたら下敷きに…」 is hypothetical; 「回してたら家族が倒れた」 (a clause in the past) is not.
+    if lex.hypothetical_before.search(before) and not _PAST_END.search(norm[c_start:c_end]):
         return False
     if lex.resolved_same_clause.search(re.split(r"[、,]", after, maxsplit=1)[0]):
         return False
-    if lex.resolved_after.search(norm[m.end() :]):
+    if lex.resolved_after.search(norm[m.start() :]):
         return False
     return not _in_idiom(lex, norm, clause, m)
 
 
+_PAST_END = re.compile(r"(た|ました|だ)[!！。…\s]*$")
+
+
 def _in_idiom(lex: _Lexicon, norm: str, clause: tuple[int, int], m: re.Match[str]) -> bool:
-    for i in lex.idioms.finditer(norm, clause[0], clause[1]):
-        if i.start() < m.end() and m.start() < i.end():
-            return True
-    return False
+    """An idiom in the clause (「課題の山に埋もれてる、助けて〜」) makes every hit in it figurative."""
+    return lex.idioms.search(norm, clause[0], clause[1]) is not None
 
 
 def _hits(
@@ -199,6 +207,8 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
     norm = normalize(text or "")
     if not norm.strip():
         return Assessment(False, False)
+    if lex.not_real.search(norm):
+        return Assessment(False, False)
     matches: list[Match] = []
     unable_match: Match | None = None
     hazard_seen = False
@@ -217,15 +227,20 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
                 hazard_seen = True
     if not matches and unable_match is not None and hazard_seen:
         matches.append(unable_match)
+    clauses = _clauses(lex, norm)
+    if not matches:
+        cond = [m for c in clauses for m in _hits(lex, lex.assist_condition, norm, c)]
+        if cond and any(_hits(lex, lex.imminent, norm, c) for c in clauses):
+            first = cond[0]
+            matches.append(Match("cannot_escape", first.group(0), first.start(), first.end()))
     matches.sort(key=lambda x: x.start)
     threat = bool(matches)
     assistance = False
     if not threat:
-        cond = any(_hits(lex, lex.assist_condition, norm, c) for c in _clauses(lex, norm))
-        if cond:
+        if any(_hits(lex, lex.assist_condition, norm, c) for c in clauses):
             assistance = any(
                 _counts(lex, norm, c, m)
-                for c in _clauses(lex, norm)
+                for c in clauses
                 for m in _hits(lex, lex.assist_unable, norm, c)
             )
     return Assessment(threat, assistance, tuple(matches))
