@@ -272,6 +272,8 @@ def _is_denied(group: Group, folded: str, start: int, end: int) -> bool:
     )
     if after.match(folded, end):
         return True
+    if start == 0 or not folded[start - 1].isascii():
+        return False  # English denials stand before the word: "no injuries"
     head = folded[max(0, start - 40) : start]
     cut = [m.end() for m in _CLAUSE.finditer(head)]
     if cut:
@@ -384,7 +386,7 @@ def load(path: str | None = None) -> tuple[dict[str, Group], dict[str, dict[str,
 
     source = Path(path) if path else SOURCE
     with source.open(encoding="utf-8") as fh:
-        return _build(yaml.safe_load(fh))
+        return _build(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def group(name: str) -> Group:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.parsing import is_none_answer, parse_count, parse_supplies, parse_yes_no
+from actions.parsing import head_count, is_none_answer, parse_count, parse_supplies, parse_yes_no
 from actions.tracking import entity_values, latest_intent, latest_text
+from bot import vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +36,47 @@ def yes_no(slot_value: Any, tracker: Tracker) -> bool | None:
     return parse_yes_no(str(slot_value or ""))
 
 
+def answer_text(slot_value: Any, tracker: Tracker) -> str:
+    """The resident's words: the latest message (the slot holds only an entity's value when it
+    was filled from one), else the slot's text; "" for a button payload."""
+    text = latest_text(tracker)
+    if not text.strip() or text.lstrip().startswith("/"):
+        text = slot_value if isinstance(slot_value, str) else ""
+    return "" if text.lstrip().startswith("/") else text
+
+
+def code_answer(
+    slot_value: Any,
+    tracker: Tracker,
+    group: str,
+    entity: str,
+    allowed: Sequence[str] | None = None,
+) -> str | None:
+    """The code an answer gives: the entity's value first (already a code), else the vocabulary.
+
+    An entity value that is no code of ``group`` (the synonym mapper is not entity-aware:
+    ``hazard=fire`` from 「火事」) goes through the vocabulary; a code the answer's text denies
+    (「停電はしてない、断水です」 tagged 停電) is not taken.
+    """
+    codes = allowed if allowed is not None else vocabulary.codes(group)
+    text = answer_text(slot_value, tracker)
+    denied = vocabulary.denied(group, text) if text else set()
+    for value in entity_values(tracker, entity):
+        code = value if value in codes else vocabulary.match(group, str(value))
+        if code in codes and code not in denied:
+            return code
+    if isinstance(slot_value, str) and slot_value in codes and slot_value not in denied:
+        return slot_value
+    code = vocabulary.match(group, text)
+    return code if code in codes else None
+
+
 def count(slot_value: Any, tracker: Tracker, entity: str = "number") -> int | None:
-    """A headcount from the number entity or the answer text (三人, ３名, 十二)."""
+    """A headcount: counted groups written in the answer (「大人3 子ども1」 → 4, 「2階に5名」 → 5),
+    else the number entity, else any number in the answer (三人, ３名, 十二)."""
+    said = head_count(answer_text(slot_value, tracker))
+    if said is not None:
+        return said[0]
     for value in entity_values(tracker, entity):
         n = parse_count(value)
         if n is not None:
@@ -44,20 +85,21 @@ def count(slot_value: Any, tracker: Tracker, entity: str = "number") -> int | No
 
 
 def supplies(slot_value: Any, tracker: Tracker) -> list[str] | None:
-    """Supply kinds named (entities and words); [] for 'none'; None when unclear."""
+    """Supply kinds named (entities and words); [] for 'none'; None when unclear.
+
+    Entity values are codes already; the text adds the kinds DIET missed and takes away those it
+    says are not needed (「水は足りてる」).
+    """
     if latest_intent(tracker) == "deny":
         return []
-    found = parse_supplies([str(v) for v in entity_values(tracker, "supply")])
-    text = str(slot_value) if isinstance(slot_value, str) else latest_text(tracker)
-    for kind in parse_supplies(text):
-        if kind not in found:
-            found.append(kind)
+    text = answer_text(slot_value, tracker)
+    found = set(parse_supplies([str(v) for v in entity_values(tracker, "supply")]))
     if isinstance(slot_value, list):
-        for kind in parse_supplies([str(v) for v in slot_value]):
-            if kind not in found:
-                found.append(kind)
+        found |= set(parse_supplies([str(v) for v in slot_value]))
+    found -= vocabulary.denied("supply", text)
+    found |= set(parse_supplies(text))
     if found:
-        return found
+        return [code for code in vocabulary.codes("supply") if code in found]
     if is_none_answer(text):
         return []
     return None

@@ -7,9 +7,9 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.common import answer, count, supplies, yes_no
+from actions.forms.common import answer, answer_text, code_answer, count, supplies, yes_no
 from actions.forms.location import LocationSlotsMixin
-from actions.parsing import parse_place_type, parse_vulnerable
+from actions.parsing import parse_vulnerable
 from actions.tracking import latest_intent
 
 
@@ -24,7 +24,7 @@ class ValidateRegisterEvacuationForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        return answer(dispatcher, "place_type", parse_place_type(str(slot_value or "")))
+        return answer(dispatcher, "place_type", code_answer(slot_value, tracker, "place_type", "place_type"))
 
     async def validate_headcount(
         self,
@@ -46,7 +46,7 @@ class ValidateRegisterEvacuationForm(LocationSlotsMixin, FormValidationAction):
             return {"vulnerable": slot_value}
         if latest_intent(tracker) == "deny":
             return {"vulnerable": {}}
-        return answer(dispatcher, "vulnerable", parse_vulnerable(str(slot_value or "")))
+        return answer(dispatcher, "vulnerable", parse_vulnerable(answer_text(slot_value, tracker)))
 
     async def validate_needs(
         self,

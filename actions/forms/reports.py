@@ -7,17 +7,19 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.common import answer, count, resolve_shelter, supplies, yes_no
-from actions.forms.location import CLEARED, LocationSlotsMixin
-from actions.parsing import (
-    is_none_answer,
-    match_code,
-    normalize,
-    parse_congestion,
-    parse_damage_type,
-    parse_urgency,
+from actions.forms.common import (
+    answer,
+    answer_text,
+    code_answer,
+    count,
+    resolve_shelter,
+    supplies,
+    yes_no,
 )
+from actions.forms.location import CLEARED, LocationSlotsMixin
+from actions.parsing import DAMAGE_TYPES, is_none_answer, normalize
 from actions.tracking import entity_values, latest_intent, latest_text
+from bot import vocabulary
 
 MAX_DESCRIPTION = 1000
 _UNKNOWN_WORDS = ("わからない", "分からない", "わかりません", "分かりません", "不明", "unknown", "not sure")
@@ -30,18 +32,36 @@ FIX_FIELDS: dict[str, dict[str, Any]] = {
     "photo_ref": {"photo_ref": None},
     "urgency": {"urgency": None},
 }
-_FIX_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("damage_type", ("種類", "しゅるい", "カテゴリ", "type", "kind")),
-    ("location", ("場所", "ばしょ", "住所", "位置", "place", "location", "where")),
-    ("description", ("内容", "ないよう", "説明", "what", "description")),
-    ("affected", ("人数", "にんずう", "けが人", "people")),
-    ("photo_ref", ("写真", "しゃしん", "photo", "picture")),
-    ("urgency", ("緊急", "急ぎ", "urgency", "urgent")),
-]
 
 
 def parse_fix_field(text: str) -> str | None:
-    return match_code(normalize(text), FIX_FIELDS, _FIX_WORDS)
+    """Which read-back item to fix (「場所」「人数を直したい」); the words are in the vocabulary."""
+    field = vocabulary.match("report_field", text)
+    return field if field in FIX_FIELDS else None
+
+
+def describes_situation(text: str) -> bool:
+    """True for a sentence about what is happening (「交差点が膝まで水につかっています」), which
+    belongs in the report's description, not in a short answer (「急ぎ」「うーん」)."""
+    text = text.strip()
+    if len(text) < 6 or text.startswith("/"):
+        return False
+    return bool(
+        vocabulary.find("category", text, mode="extract")
+        or vocabulary.find("hazard", text, mode="extract")
+        or len(text) >= 15
+    )
+
+
+def with_description(tracker: Tracker, text: str) -> str:
+    """The report's description with ``text`` added (unchanged when already in it)."""
+    current = str(tracker.get_slot("description") or "").strip()
+    text = text.strip()
+    if not current:
+        return text[:MAX_DESCRIPTION]
+    if text in current:
+        return current
+    return f"{current}\n{text}"[:MAX_DESCRIPTION]
 
 
 class ValidateReportDamageForm(LocationSlotsMixin, FormValidationAction):
@@ -55,7 +75,7 @@ class ValidateReportDamageForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        kind = parse_damage_type(str(slot_value or ""))
+        kind = code_answer(slot_value, tracker, "category", "damage_type", DAMAGE_TYPES)
         if kind is None:
             dispatcher.utter_message(response="utter_not_understood_answer")
             return {"damage_type": None}
@@ -133,7 +153,21 @@ class ValidateReportDamageForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        return answer(dispatcher, "urgency", parse_urgency(str(slot_value or "")))
+        """The urgency answer (buttons, 「急ぎではありません」 → low). A sentence about the situation
+        instead (「交差点が膝まで水につかっています」) goes to the description and the question is
+        asked again; said together with an urgency, both are kept."""
+        level = code_answer(slot_value, tracker, "urgency", "urgency")
+        text = answer_text(slot_value, tracker)
+        described = describes_situation(text)
+        if level is not None:
+            values: dict[str, Any] = {"urgency": level}
+            if described:
+                values["description"] = with_description(tracker, text)
+            return values
+        if described:
+            dispatcher.utter_message(response="utter_description_added")
+            return {"urgency": None, "description": with_description(tracker, text)}
+        return answer(dispatcher, "urgency", None)
 
     async def validate_report_confirm(
         self,
@@ -159,7 +193,8 @@ class ValidateReportDamageForm(LocationSlotsMixin, FormValidationAction):
     ) -> dict[str, Any]:
         if slot_value == "none" and tracker.get_slot("report_confirm") is True:
             return {"report_fix": "none"}
-        field = parse_fix_field(str(slot_value or ""))
+        values = [v for v in entity_values(tracker, "fix_field") if v in FIX_FIELDS]
+        field = values[0] if values else parse_fix_field(str(slot_value or ""))
         if field is None:
             dispatcher.utter_message(response="utter_not_understood_answer")
             return {"report_fix": None}
@@ -188,7 +223,7 @@ class ValidateShelterStatusForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        return answer(dispatcher, "congestion", parse_congestion(str(slot_value or "")))
+        return answer(dispatcher, "congestion", code_answer(slot_value, tracker, "congestion", "congestion"))
 
     async def validate_shortages(
         self,

@@ -7,9 +7,8 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.common import answer, resolve_shelter
+from actions.forms.common import answer, code_answer, resolve_shelter
 from actions.forms.location import LocationSlotsMixin
-from actions.parsing import parse_hazard
 from actions.tracking import latest_text
 
 
@@ -24,7 +23,7 @@ class ValidateShelterSearchForm(LocationSlotsMixin, FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        return answer(dispatcher, "hazard", parse_hazard(str(slot_value or "")))
+        return answer(dispatcher, "hazard", code_answer(slot_value, tracker, "hazard", "hazard"))
 
 
 class ValidateShelterLookupForm(FormValidationAction):
