@@ -1,24 +1,33 @@
-"""Lazily built shared resources for the actions: the GIS index and the report store.
+"""Shared resources of the actions: the GIS index and the report store, ready before any action.
 
-Nothing is built at import time. The first action that needs the GIS index loads it from
-``settings.gis_cache_dir`` (``bosai data import`` writes it); the store is the cached
-``bot.store.get_store()`` for ``DATABASE_URL``, migrated once per URL. Blocking calls go through
-:func:`run_blocking` so the action server's event loop never blocks.
+Nothing is built at import time. ``bosai actions`` (what ``bosai run`` starts) registers
+:class:`StartHook` with rasa_sdk's plugin manager: before the action server takes its first
+request, :func:`warm_up` loads the GIS index from ``settings.gis_cache_dir`` (``bosai data import``
+writes it) and migrates the report store for ``DATABASE_URL``, in a worker thread, so neither the
+parquet load nor Alembic ever runs on the server's event loop. :func:`gis_index` and
+:func:`report_store` then only return what is loaded (an action server started another way still
+works: the first call loads, as before). Blocking queries go through :func:`run_blocking`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pluggy
+
 if TYPE_CHECKING:
+    from sanic import Sanic
+
     from bot.store import Store
     from gis.service import GisIndex
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _gis: dict[str, GisIndex] = {}
@@ -56,6 +65,42 @@ def clear(gis: bool = True) -> None:
         if gis:
             _gis.clear()
         _migrated.clear()
+
+
+def warm_up() -> dict[str, bool]:
+    """Load the GIS index and migrate the store now (blocking); what is ready afterwards.
+
+    A missing GIS cache or an unreachable database is logged, not raised: the server still
+    starts, and the actions answer with their "not available" replies until it is fixed.
+    """
+    ready = {"gis": False, "store": False}
+    for name, load in (("gis", gis_index), ("store", report_store)):
+        try:
+            load()
+            ready[name] = True
+        except Exception as exc:  # noqa: BLE001 - reported, retried by the first action
+            logger.warning(
+                "action server start: %s not ready (%s: %s)", name, type(exc).__name__, exc
+            )
+    return ready
+
+
+def attach(app: Sanic) -> None:
+    """Make ``app`` run :func:`warm_up` in a worker thread before it serves requests."""
+
+    async def load_resources(_app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+        ready = await loop.run_in_executor(None, warm_up)
+        logger.info("action server resources: %s", ready)
+
+    app.register_listener(load_resources, "before_server_start")
+
+
+class StartHook:
+    """rasa_sdk plugin: ``plugin_manager().register(StartHook())`` before the server runs."""
+
+    @pluggy.HookimplMarker("rasa_sdk")
+    def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        attach(app)
 
 
 async def run_blocking(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 _COMMAND_MODULES = (
-    "bot.commands.run",  # run, train
+    "bot.commands.run",  # run, actions, train
     "bot.commands.data",  # data import / data status
     "bot.commands.gis",  # gis nearest / hazard / within
     "bot.commands.officials",  # officials add / revoke / list, db upgrade
@@ -39,8 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 0 if args.command is None else 2
+    from bot.settings import ConfigurationError
+
     try:
         return int(func(args) or 0)
+    except ConfigurationError as exc:
+        print(f"bosai: configuration error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -23,19 +23,6 @@ from typing import IO
 from bot.settings import Settings, get_settings
 from bot.training import current_model, latest_model
 
-# Channel variables referenced from credentials.yml; Rasa refuses unset variables there, so they
-# default to "" (an empty secret keeps that channel disabled).
-CHANNEL_ENV_VARS = (
-    "LINE_CHANNEL_SECRET",
-    "LINE_CHANNEL_ACCESS_TOKEN",
-    "LINE_API_BASE",
-    "LINE_DATA_API_BASE",
-    "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_SECRET_TOKEN",
-    "TELEGRAM_API_BASE",
-    "TELEGRAM_WEBHOOK_URL",
-)
-
 
 class SupervisorError(RuntimeError):
     """A problem the user must fix (port taken, model missing, a service died)."""
@@ -67,9 +54,10 @@ def port_is_free(host: str, port: int) -> bool:
 def write_endpoints(settings: Settings) -> Path:
     """Write ``var/endpoints.yml`` for this run (action URL, tracker and lock stores).
 
-    ``TRACKER_STORE_URL`` (``postgresql://user:pass@host:port/db``) selects Rasa's SQL tracker
-    store on PostgreSQL, ``REDIS_URL`` (``redis://host:port/db``) the Redis lock store; the
-    default is a SQLite tracker store in ``var/`` and the in-memory lock store.
+    ``settings.tracker_store_url`` (``TRACKER_STORE_URL``, ``postgresql://user:pass@host:port/db``)
+    selects Rasa's SQL tracker store on PostgreSQL, ``settings.redis_url`` (``REDIS_URL``,
+    ``redis://host:port/db``) the Redis lock store; the default is a SQLite tracker store in
+    ``var/`` and the in-memory lock store.
     """
     from urllib.parse import urlsplit
 
@@ -78,7 +66,7 @@ def write_endpoints(settings: Settings) -> Path:
     endpoints: dict = {
         "action_endpoint": {"url": f"http://{settings.host}:{settings.action_port}/webhook"}
     }
-    tracker_url = os.environ.get("TRACKER_STORE_URL")
+    tracker_url = settings.tracker_store_url
     if tracker_url:
         u = urlsplit(tracker_url)
         endpoints["tracker_store"] = {
@@ -96,7 +84,7 @@ def write_endpoints(settings: Settings) -> Path:
             "dialect": "sqlite",
             "db": str(settings.var_dir / "tracker.db"),
         }
-    redis_url = os.environ.get("REDIS_URL")
+    redis_url = settings.redis_url
     if redis_url:
         u = urlsplit(redis_url)
         endpoints["lock_store"] = {
@@ -116,13 +104,15 @@ def build_services(settings: Settings, model: Path) -> list[Service]:
     py = sys.executable
     host = settings.host
     endpoints = write_endpoints(settings)
-    rasa_token = os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(24)
+    token = settings.rasa_api_token
+    rasa_token = token.get_secret_value() if token is not None else secrets.token_urlsafe(24)
     cors = list(settings.allowed_origins) or ["*"]
     return [
         Service(
             name="actions",
             label="Action server",
-            cmd=[py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            # rasa_sdk's server with the GIS index and store loaded at start (actions/resources.py)
+            cmd=[py, "-m", "bot.cli", "actions", "--port", str(settings.action_port)],
             port=settings.action_port,
             health_url=f"http://{host}:{settings.action_port}/health",
             env={"SANIC_HOST": host},
@@ -142,8 +132,7 @@ def build_services(settings: Settings, model: Path) -> list[Service]:
                 "--model", str(model),
                 "--enable-api", "--auth-token", rasa_token,
                 "--cors", *cors,
-                "--credentials",
-                os.environ.get("BOSAI_CREDENTIALS", str(settings.repo_root / "credentials.yml")),
+                "--credentials", str(settings.credentials_file),
                 "--endpoints", str(endpoints),
                 "--interface", host,
                 "--port", str(settings.rasa_port),
@@ -192,9 +181,9 @@ class Supervisor:
     def start(self) -> None:
         log_dir = self.settings.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        base_env = dict(os.environ)
-        for var in CHANNEL_ENV_VARS:
-            base_env.setdefault(var, "")
+        # the children read the same environment; credentials.yml's ${...} need every channel
+        # variable set (Rasa refuses an unset one), so unset ones go in as ""
+        base_env = {**os.environ, **self.settings.channel_environment()}
         base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         base_env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         base_env["BOSAI_VAR_DIR"] = str(self.settings.var_dir)

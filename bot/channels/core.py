@@ -10,7 +10,8 @@ platform messages (one reply call on LINE, ``sendMessage`` calls on Telegram).
 Conventions (see ``docs/channels.md``):
 
 - location: ``/share_location{"latitude": <float>, "longitude": <float>}``; points outside
-  Japan's extent get :data:`OUTSIDE_JAPAN_TEXT` and nothing is forwarded or stored;
+  Japan's extent (:data:`gis.extent.JAPAN_BOUNDS`) get :data:`OUTSIDE_JAPAN_TEXT` and nothing
+  is forwarded or stored;
 - photo: stored EXIF-free with ``store.save_photo`` and forwarded as
   ``/share_photo{"photo_ref": "<ref>"}`` (intent ``share_photo``, entity/slot ``photo_ref``);
 - location request: a button whose payload is exactly ``/share_location`` or a response with
@@ -33,6 +34,8 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from gis.extent import in_japan
+
 logger = logging.getLogger(__name__)
 
 LOCATION_INTENT = "share_location"
@@ -40,11 +43,6 @@ PHOTO_INTENT = "share_photo"
 PHOTO_ENTITY = "photo_ref"
 LOCATION_REQUEST_PAYLOAD = "/" + LOCATION_INTENT
 LOCATION_BUTTON_LABEL = "現在地を送る"
-
-# Japan's extent with a margin: Okinotorishima ~20.42N, Bentenjima ~45.56N,
-# Yonaguni ~122.93E, Minamitorishima ~153.99E.
-JAPAN_LAT = (20.0, 46.0)
-JAPAN_LON = (122.0, 154.5)
 
 MAX_TEXT_CHARS = 1000
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -80,19 +78,6 @@ BAD_LOCATION_TEXT = "位置情報を読み取れませんでした。もう一�
 
 class InvalidPhoto(ValueError):
     """The uploaded bytes are not an acceptable image."""
-
-
-def in_japan(latitude: float, longitude: float) -> bool:
-    """True when the point lies inside Japan's extent (a generous bounding box).
-
-    Examples
-    --------
-    >>> in_japan(43.06, 141.35)
-    True
-    >>> in_japan(51.5, -0.1)
-    False
-    """
-    return JAPAN_LAT[0] <= latitude <= JAPAN_LAT[1] and JAPAN_LON[0] <= longitude <= JAPAN_LON[1]
 
 
 def location_payload(latitude: float, longitude: float) -> str:

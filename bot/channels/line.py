@@ -1,12 +1,14 @@
 """LINE Messaging API connector (webhook ``/webhooks/line/webhook``), on aiohttp without the SDK.
 
 Register in ``credentials.yml`` as ``bot.channels.line.LineInput`` with
-``channel_secret: ${LINE_CHANNEL_SECRET}`` and ``access_token: ${LINE_CHANNEL_ACCESS_TOKEN}``.
-The API bases come from ``LINE_API_BASE`` / ``LINE_DATA_API_BASE`` (defaults: LINE's own).
-With an empty secret or token the webhook answers 503 and processes nothing.
+``channel_secret: ${LINE_CHANNEL_SECRET}``, ``access_token: ${LINE_CHANNEL_ACCESS_TOKEN}``,
+``api_base: ${LINE_API_BASE}`` and ``data_api_base: ${LINE_DATA_API_BASE}`` (``bosai run``
+exports them from the settings; empty API bases mean LINE's own hosts). With an empty secret or
+token the webhook answers 503 and processes nothing.
 
-The webhook checks ``X-Line-Signature`` (base64 HMAC-SHA256 of the raw body) before parsing,
-answers at once and processes the events in a background task: each event is de-duplicated on
+The webhook (:class:`~bot.channels.webhook.WebhookInput`) checks ``X-Line-Signature`` (base64
+HMAC-SHA256 of the raw body) before parsing, answers at once and processes the events in a
+background task: each event is de-duplicated on
 ``webhookEventId``, run through Rasa, and all replies go out in one reply call (at most five
 messages); overflow, an expired reply token and officials' notices use push.
 :meth:`LineClient.broadcast` sends the officials' notices to every friend of the account.
@@ -14,40 +16,37 @@ messages); overflow, an expired reply token and officials' notices use push.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import logging
-import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
 from bot.channels.core import (
     LOCATION_BUTTON_LABEL,
+    MAX_PHOTO_BYTES,
     BotReply,
     ChannelCore,
     Inbound,
+    InvalidPhoto,
 )
+from bot.channels.webhook import WebhookInput
+from bot.settings import LINE_API_BASE as DEFAULT_API_BASE
+from bot.settings import LINE_DATA_API_BASE as DEFAULT_DATA_API_BASE
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.line.me"
-DEFAULT_DATA_API_BASE = "https://api-data.line.me"
 MAX_MESSAGES_PER_CALL = 5
 MAX_QUICK_REPLIES = 13
 MAX_LABEL = 20
 MAX_TEXT = 5000
 MAX_POSTBACK_DATA = 300
-MAX_BODY_BYTES = 1024 * 1024
 TIMEOUT = aiohttp.ClientTimeout(total=20)
 
 
@@ -176,14 +175,19 @@ class LineClient:
                 raise LineApiError(resp.status, "content download failed")
             data = await resp.content.read(limit + 1)
             if len(data) > limit:
-                from bot.channels.core import InvalidPhoto
-
                 raise InvalidPhoto("too large")
             return data, resp.headers.get("Content-Type", "application/octet-stream")
 
 
-class LineInput(InputChannel):
+class LineInput(WebhookInput):
     """LINE webhook connector."""
+
+    disabled_error = "line_disabled"
+    disabled_message = (
+        "LINE is not configured: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN."
+    )
+    unauthenticated_error = "invalid_signature"
+    malformed_error = "malformed_body"
 
     @classmethod
     def name(cls) -> str:
@@ -207,22 +211,30 @@ class LineInput(InputChannel):
         data_api_base: str | None = None,
         store_factory: Callable[[], Any] | None = None,
     ) -> None:
+        super().__init__(store_factory)
         self.channel_secret = channel_secret
         self.access_token = access_token
         self.client = LineClient(
-            access_token,
-            api_base or os.environ.get("LINE_API_BASE") or DEFAULT_API_BASE,
-            data_api_base or os.environ.get("LINE_DATA_API_BASE") or DEFAULT_DATA_API_BASE,
+            access_token, api_base or DEFAULT_API_BASE, data_api_base or DEFAULT_DATA_API_BASE
         )
-        self.store_factory = store_factory
-        self.tasks: set[asyncio.Task] = set()
 
     @property
     def enabled(self) -> bool:
         return bool(self.channel_secret and self.access_token)
 
-    def url_prefix(self) -> str:
-        return self.name()
+    def authentic(self, request: Request, body: bytes) -> bool:
+        return signature_ok(self.channel_secret, body, request.headers.get("X-Line-Signature"))
+
+    def accept(self, data: Any) -> tuple[bool, Any]:
+        if not isinstance(data, dict) or not isinstance(data.get("events", []), list):
+            return False, None
+        return True, data.get("events") or []
+
+    async def process(self, core: ChannelCore, work: Any) -> None:
+        await self.process_events(core, work)
+
+    async def on_stop(self) -> None:
+        await self.client.close()
 
     async def push(self, user_id: str, texts: list[str]) -> None:
         """Push plain texts to one LINE user (officials' notices); batches of five."""
@@ -280,8 +292,6 @@ class LineInput(InputChannel):
                 client = self.client
 
                 async def loader() -> tuple[bytes, str]:
-                    from bot.channels.core import MAX_PHOTO_BYTES
-
                     return await client.content(content_id, MAX_PHOTO_BYTES)
 
                 return Inbound("photo", user_id, message_id, photo_loader=loader)
@@ -317,47 +327,3 @@ class LineInput(InputChannel):
                     )
             except Exception:  # noqa: BLE001 - one bad event must not stop the others
                 logger.exception("line: failed to handle an event")
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        line_webhook = Blueprint("line_webhook", __name__)
-        kwargs = {} if self.store_factory is None else {"store_factory": self.store_factory}
-        core = ChannelCore(self.name(), on_new_message, **kwargs)
-
-        @line_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.enabled else "disabled"})
-
-        @line_webhook.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            if not self.enabled:
-                return response.json(
-                    {
-                        "error": "line_disabled",
-                        "message": "LINE is not configured: set LINE_CHANNEL_SECRET and "
-                        "LINE_CHANNEL_ACCESS_TOKEN.",
-                    },
-                    status=503,
-                )
-            body = request.body or b""
-            if len(body) > MAX_BODY_BYTES:
-                return response.json({"error": "too_large"}, status=413)
-            if not signature_ok(self.channel_secret, body, request.headers.get("X-Line-Signature")):
-                return response.json({"error": "invalid_signature"}, status=401)
-            try:
-                payload = json.loads(body)
-            except ValueError:
-                return response.json({"error": "malformed_json"}, status=400)
-            if not isinstance(payload, dict) or not isinstance(payload.get("events", []), list):
-                return response.json({"error": "malformed_body"}, status=400)
-            events = payload.get("events") or []
-            if events:
-                task = asyncio.create_task(self.process_events(core, events))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-            return response.json({"status": "ok"})
-
-        @line_webhook.listener("after_server_stop")
-        async def close_client(*_: Any) -> None:
-            await self.client.close()
-
-        return line_webhook

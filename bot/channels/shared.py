@@ -11,7 +11,6 @@ a resident's message is never refused because the cache is down.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections import OrderedDict, defaultdict, deque
@@ -23,8 +22,17 @@ PREFIX = "bosai:"
 
 
 class SharedState:
+    """Values with a lifetime and rate-limit counters, in Redis or in this process.
+
+    ``redis_url`` None means ``settings.redis_url`` (``REDIS_URL``); "" keeps everything local.
+    """
+
     def __init__(self, redis_url: str | None = None, max_local: int = 5000) -> None:
-        url = os.environ.get("REDIS_URL") if redis_url is None else redis_url
+        if redis_url is None:
+            from bot.settings import get_settings
+
+            redis_url = get_settings().redis_url
+        url = redis_url
         self._redis: Any = None
         if url:
             import redis

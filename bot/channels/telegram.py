@@ -1,17 +1,19 @@
 """Telegram connector (webhook ``/webhooks/telegram/webhook``) and the polling loop.
 
 Register in ``credentials.yml`` as ``bot.channels.telegram.TelegramInput`` with
-``access_token: ${TELEGRAM_BOT_TOKEN}``, ``secret_token: ${TELEGRAM_SECRET_TOKEN}`` and
-``webhook_url: ${TELEGRAM_WEBHOOK_URL}``; the Bot API base comes from ``TELEGRAM_API_BASE``
-(default ``https://api.telegram.org/bot``). The webhook is enabled only when both the bot token
-and the secret token are set; it checks ``X-Telegram-Bot-Api-Secret-Token`` before parsing.
+``access_token: ${TELEGRAM_BOT_TOKEN}``, ``secret_token: ${TELEGRAM_SECRET_TOKEN}``,
+``webhook_url: ${TELEGRAM_WEBHOOK_URL}`` and ``api_base: ${TELEGRAM_API_BASE}`` (``bosai run``
+exports them from the settings; an empty base means ``https://api.telegram.org/bot``). The
+webhook (:class:`~bot.channels.webhook.WebhookInput`) is enabled only when both the bot token and
+the secret token are set; it checks ``X-Telegram-Bot-Api-Secret-Token`` before parsing.
 
 python-telegram-bot 22 is used for parsing (``Update.de_json``) and for sending (``Bot`` with
 ``base_url``); its httpx client runs on whatever asyncio loop calls it (Sanic's uvloop included),
 and the bot object is created lazily inside the running loop.
 
-Both the webhook and ``bosai telegram-poll`` feed :class:`TelegramAgent`, which de-duplicates on
-``update_id`` and runs the shared :class:`~bot.channels.core.ChannelCore`.
+Both the webhook and ``bosai telegram-poll`` (:mod:`bot.channels.polling`) feed
+:class:`TelegramAgent`, which de-duplicates on ``update_id`` and runs the shared
+:class:`~bot.channels.core.ChannelCore`.
 """
 
 from __future__ import annotations
@@ -19,16 +21,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
 from bot.channels.core import (
     LOCATION_BUTTON_LABEL,
@@ -39,21 +37,17 @@ from bot.channels.core import (
     InvalidPhoto,
 )
 from bot.channels.shared import SharedState
+from bot.channels.webhook import WebhookInput
+from bot.settings import TELEGRAM_API_BASE as DEFAULT_API_BASE
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.telegram.org/bot"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 # Buttons older than this stop working (the resident is asked again).
 CALLBACK_TTL_SECONDS = 7 * 24 * 3600
-MAX_BODY_BYTES = 1024 * 1024
 LOCATION_HINT = "下の「現在地を送る」ボタンで、今いる場所を送れます。"
 ALLOWED_UPDATES = ["message", "callback_query"]
-
-
-def api_base_from_env() -> str:
-    return os.environ.get("TELEGRAM_API_BASE") or DEFAULT_API_BASE
 
 
 def file_base(api_base: str) -> str:
@@ -67,13 +61,15 @@ def file_base(api_base: str) -> str:
 class TelegramAgent:
     """Turns Telegram updates into core events and sends the replies with PTB's ``Bot``."""
 
-    def __init__(self, token: str, api_base: str | None = None) -> None:
+    def __init__(
+        self, token: str, api_base: str | None = None, redis_url: str | None = None
+    ) -> None:
         self.token = token
-        self.api_base = api_base or api_base_from_env()
+        self.api_base = api_base or DEFAULT_API_BASE
         self._bot: Any = None
         # long button payloads do not fit Telegram's 64-byte callback_data: keep them here
         # (in Redis when REDIS_URL is set, so that a tap reaching another instance finds them)
-        self._callbacks = SharedState()
+        self._callbacks = SharedState(redis_url)
 
     @property
     def bot(self) -> Any:
@@ -260,8 +256,15 @@ def secret_ok(expected: str, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(WebhookInput):
     """Telegram webhook connector."""
+
+    disabled_error = "telegram_disabled"
+    disabled_message = (
+        "Telegram webhook is not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN."
+    )
+    unauthenticated_error = "invalid_secret_token"
+    malformed_error = "malformed_update"
 
     @classmethod
     def name(cls) -> str:
@@ -285,19 +288,32 @@ class TelegramInput(InputChannel):
         api_base: str | None = None,
         store_factory: Callable[[], Any] | None = None,
     ) -> None:
+        super().__init__(store_factory)
         self.access_token = access_token
         self.secret_token = secret_token
         self.webhook_url = webhook_url
         self.agent = TelegramAgent(access_token, api_base)
-        self.store_factory = store_factory
-        self.tasks: set[asyncio.Task] = set()
 
     @property
     def enabled(self) -> bool:
         return bool(self.access_token and self.secret_token)
 
-    def url_prefix(self) -> str:
-        return self.name()
+    def authentic(self, request: Request, body: bytes) -> bool:
+        return secret_ok(self.secret_token, request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+
+    def accept(self, data: Any) -> tuple[bool, Any]:
+        ok = isinstance(data, dict) and isinstance(data.get("update_id"), int)
+        return ok, data if ok else None
+
+    async def process(self, core: ChannelCore, work: Any) -> None:
+        await self.agent.handle_update(core, work)
+
+    async def on_start(self) -> None:
+        if self.enabled and self.webhook_url:
+            self.spawn(self._register_webhook())
+
+    async def on_stop(self) -> None:
+        await self.agent.close()
 
     async def push(self, chat_id: int | str, texts: list[str]) -> None:
         await self.agent.push(chat_id, texts)
@@ -312,142 +328,9 @@ class TelegramInput(InputChannel):
             )
         )
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("telegram_webhook", __name__)
-        kwargs = {} if self.store_factory is None else {"store_factory": self.store_factory}
-        core = ChannelCore(self.name(), on_new_message, **kwargs)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.enabled else "disabled"})
-
-        @bp.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            if not self.enabled:
-                return response.json(
-                    {
-                        "error": "telegram_disabled",
-                        "message": "Telegram webhook is not configured: set TELEGRAM_BOT_TOKEN "
-                        "and TELEGRAM_SECRET_TOKEN.",
-                    },
-                    status=503,
-                )
-            if not secret_ok(
-                self.secret_token, request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-            ):
-                return response.json({"error": "invalid_secret_token"}, status=401)
-            body = request.body or b""
-            if len(body) > MAX_BODY_BYTES:
-                return response.json({"error": "too_large"}, status=413)
-            try:
-                data = json.loads(body)
-            except ValueError:
-                return response.json({"error": "malformed_json"}, status=400)
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                return response.json({"error": "malformed_update"}, status=400)
-            task = asyncio.create_task(self.agent.handle_update(core, data))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-            return response.json({"status": "ok"})
-
-        @bp.listener("after_server_start")
-        async def register_webhook(*_: Any) -> None:
-            if not (self.enabled and self.webhook_url):
-                return
-
-            async def register() -> None:
-                try:
-                    ok = await self.set_webhook()
-                    logger.info("telegram: setWebhook %s", "succeeded" if ok else "failed")
-                except Exception as exc:  # noqa: BLE001
-                    logger.warning("telegram: setWebhook failed (%s)", type(exc).__name__)
-
-            task = asyncio.create_task(register())
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-
-        @bp.listener("after_server_stop")
-        async def close(*_: Any) -> None:
-            await self.agent.close()
-
-        return bp
-
-
-# ---------------------------------------------------------------------- polling
-
-
-async def poll(
-    agent: TelegramAgent,
-    core: ChannelCore,
-    *,
-    timeout: int = 30,
-    stop: asyncio.Event | None = None,
-    max_rounds: int | None = None,
-) -> int:
-    """Long-poll ``getUpdates`` and feed each update to the core; returns updates handled.
-
-    Stops when ``stop`` is set or after ``max_rounds`` calls. Network errors back off and retry.
-    """
-    from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
-
-    offset: int | None = None
-    handled = 0
-    rounds = 0
-    backoff = 1.0
-    while (stop is None or not stop.is_set()) and (max_rounds is None or rounds < max_rounds):
-        rounds += 1
+    async def _register_webhook(self) -> None:
         try:
-            updates = await agent.bot.get_updates(
-                offset=offset,
-                timeout=timeout,
-                allowed_updates=ALLOWED_UPDATES,
-                read_timeout=timeout + 10,
-            )
-            backoff = 1.0
-        except (Conflict, InvalidToken):
-            raise
-        except (NetworkError, TelegramError) as exc:
-            logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 60.0)
-            continue
-        for update in updates:
-            offset = update.update_id + 1
-            await agent.handle_update(core, update.to_dict())
-            handled += 1
-    return handled
-
-
-class RestForwarder:
-    """An ``on_new_message`` that sends each message to Rasa's REST channel.
-
-    The bot's answers come back in the HTTP response and go to the message's output channel, so
-    the polling process needs no model of its own.
-    """
-
-    def __init__(self, rasa_url: str, timeout: float = 120.0) -> None:
-        self.url = rasa_url.rstrip("/") + "/webhooks/rest/webhook"
-        self.timeout = timeout
-        self._session: Any = None
-
-    async def __call__(self, message: UserMessage) -> None:
-        import aiohttp
-
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        body = {
-            "sender": message.sender_id,
-            "message": message.text,
-            "metadata": dict(message.metadata or {}),
-        }
-        async with self._session.post(self.url, json=body) as resp:
-            resp.raise_for_status()
-            answers = await resp.json()
-        for answer in answers if isinstance(answers, list) else []:
-            if isinstance(answer, dict):
-                answer.pop("recipient_id", None)
-                await message.output_channel.send_response(message.sender_id, answer)
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+            ok = await self.set_webhook()
+            logger.info("telegram: setWebhook %s", "succeeded" if ok else "failed")
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("telegram: setWebhook failed (%s)", type(exc).__name__)

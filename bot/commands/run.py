@@ -1,4 +1,4 @@
-"""``bosai run`` and ``bosai train``."""
+"""``bosai run``, ``bosai actions`` and ``bosai train``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,23 @@ def _run(args: argparse.Namespace) -> int:
     from bot.supervisor import run
 
     return run(verbose=args.verbose, ready_timeout=args.ready_timeout)
+
+
+def _actions(args: argparse.Namespace) -> int:
+    """rasa_sdk's action server on ``actions/``, with the GIS index and store loaded at start."""
+    from rasa_sdk.__main__ import main_from_args
+    from rasa_sdk.endpoint import create_argument_parser
+    from rasa_sdk.plugin import plugin_manager
+
+    from actions.resources import StartHook
+    from bot.settings import get_settings
+
+    port = args.port or get_settings().action_port
+    plugin_manager().register(StartHook())
+    main_from_args(
+        create_argument_parser().parse_args(["--actions", "actions", "--port", str(port)])
+    )
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -24,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--verbose", action="store_true", help="show the services' logs here")
     p.add_argument("--ready-timeout", type=float, default=300.0, help="seconds to wait for start")
     p.set_defaults(func=_run)
+    a = sub.add_parser("actions", help="start only the action server (bosai run starts it too)")
+    a.add_argument("--port", type=int, default=None, help="default: BOSAI_ACTION_PORT (5055)")
+    a.set_defaults(func=_actions)
     t = sub.add_parser("train", help="train the Rasa model if config, domain or data changed")
     t.add_argument("--force", action="store_true", help="train even when nothing changed")
     t.set_defaults(func=_train)

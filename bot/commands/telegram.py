@@ -2,7 +2,8 @@
 
 Each update goes through the same core as the webhook (de-duplication on ``update_id``, location
 checks, photo stripping) and then to the running Rasa server's REST channel; the answers are sent
-back with the Bot API. Needs ``TELEGRAM_BOT_TOKEN``; ``TELEGRAM_API_BASE`` overrides the API URL.
+back with the Bot API. Needs ``TELEGRAM_BOT_TOKEN``; ``TELEGRAM_API_BASE`` overrides the API URL
+(both read through :mod:`bot.settings`).
 """
 
 from __future__ import annotations
@@ -10,20 +11,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 
+from bot.settings import Settings
 
-async def _poll(args: argparse.Namespace, token: str) -> int:
+
+async def _poll(args: argparse.Namespace, token: str, settings: Settings) -> int:
     from telegram.error import Conflict, InvalidToken
 
     from bot.channels.core import ChannelCore
-    from bot.channels.telegram import RestForwarder, TelegramAgent, poll
-    from bot.settings import get_settings
+    from bot.channels.polling import RestForwarder, poll
+    from bot.channels.telegram import TelegramAgent
 
-    rasa_url = args.rasa_url or get_settings().rasa_url
-    agent = TelegramAgent(token, args.api_base or None)
+    rasa_url = args.rasa_url or settings.rasa_url
+    agent = TelegramAgent(token, args.api_base or settings.telegram_api_base, settings.redis_url)
     forwarder = RestForwarder(rasa_url)
     core = ChannelCore("telegram", forwarder)
     stop = asyncio.Event()
@@ -55,7 +57,10 @@ async def _poll(args: argparse.Namespace, token: str) -> int:
 
 
 def _telegram_poll(args: argparse.Namespace) -> int:
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token:
         print("Set TELEGRAM_BOT_TOKEN (from @BotFather) to poll Telegram.", file=sys.stderr)
         return 2
@@ -63,12 +68,12 @@ def _telegram_poll(args: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the token
-    return asyncio.run(_poll(args, token))
+    return asyncio.run(_poll(args, token, settings))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("telegram-poll", help="receive Telegram messages by long polling")
-    p.add_argument("--rasa-url", default=None, help="Rasa server (default: settings' rasa_url)")
+    p.add_argument("--rasa-url", default=None, help="Rasa server (default: BOSAI_RASA_URL)")
     p.add_argument("--api-base", default=None, help="Bot API base (default: TELEGRAM_API_BASE)")
     p.add_argument("--timeout", type=int, default=30, help="long-poll seconds per request")
     p.add_argument(

@@ -79,6 +79,7 @@ def test_endpoints_default_to_sqlite_and_switch_to_postgres_and_redis(
 
         monkeypatch.setenv("TRACKER_STORE_URL", "postgresql://bot:pw@db.example:5433/rasa")
         monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/2")
+        get_settings.cache_clear()  # the settings are read once per process
         data = yaml.safe_load(write_endpoints(get_settings()).read_text())
         assert data["tracker_store"]["dialect"] == "postgresql"
         assert data["tracker_store"]["url"] == "db.example"

@@ -17,7 +17,8 @@ from rasa.core.channels.rest import RestInput
 
 from bot.channels import core
 from bot.channels.core import ChannelCore
-from bot.channels.telegram import RestForwarder, TelegramAgent, TelegramInput, poll
+from bot.channels.polling import RestForwarder, poll
+from bot.channels.telegram import TelegramAgent, TelegramInput
 from bot.store import Store
 from tests.channels.helpers import Collector, FakeApi, jpeg_with_exif, sanic_app
 
