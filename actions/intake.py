@@ -33,7 +33,8 @@ _SOMEONE_ELSE = re.compile(
     r"(実家|親|父|母|祖父|祖母|じいちゃん|ばあちゃん|爺|婆|おじいさん|おばあさん|兄|姉|弟|妹|夫|妻|旦那|嫁|"
     r"息子|娘|子ども|子供|叔|伯|いとこ|孫|隣|となり|近所|友人|友達|知人|同僚|親戚|家族|"
     r"\b(my|our) (father|mother|dad|mum|mom|grand\w*|parents?|son|daughter|brother|sister|"
-    r"uncle|aunt|neighbou?r|friend)\b)"
+    r"uncle|aunt|neighbou?r|friend)\b)",
+    re.IGNORECASE,
 )
 
 

@@ -38,7 +38,7 @@ def test_read_back_summary(env, domain):
 def test_confirmed_report_is_stored_and_numbered(env, domain):
     tracker = make_tracker(REPORT, sender_id="alice", channel="telegram")
     events, messages = run(ActionSubmitReport(), tracker, domain)
-    assert events == [SlotSet(s, None) for s in REPORT_SLOTS]
+    assert events == [*(SlotSet(s, None) for s in REPORT_SLOTS), SlotSet("about_someone_else", "no")]
     assert responses(messages) == ["utter_report_saved"]
     page = env.list_reports(ReportQuery())
     assert len(page.reports) == 1
@@ -151,4 +151,5 @@ def test_urgent_report_is_prepared_from_the_emergency_message(env, domain):
     assert messages == []
     assert events == [SlotSet("damage_type", "injured_person"), SlotSet("urgency", "critical"),
                       SlotSet("report_confirm", None), SlotSet("report_fix", None),
-                      SlotSet("description", "家が倒壊して閉じ込められています")]
+                      SlotSet("description", "家が倒壊して閉じ込められています"),
+                      SlotSet("about_someone_else", "no")]

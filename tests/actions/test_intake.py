@@ -1,0 +1,167 @@
+"""Intake: every report-starting, danger, fallback and out-of-scope message reaches the inbox;
+the report or registration that takes it over marks it handled. Real store, real actions."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+
+from actions.emergency import ActionPrepareUrgentReport
+from actions.intake import ActionKeepMessage, about_someone_else
+from actions.reports import ActionSubmitReport
+
+from .conftest import make_tracker, responses, run
+
+
+def _slots(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_fallback_message_is_kept_and_the_resident_is_told(env, domain):
+    tracker = make_tracker(
+        text="なんかよくわからんけど外がやばい",
+        intent="nlu_fallback",
+        slots={"latitude": 43.06, "longitude": 141.35},
+    )
+    events, messages = run(ActionKeepMessage(), tracker, domain)
+    assert events == []
+    assert responses(messages) == ["utter_message_kept"]
+    (row,) = env.list_inbox(handled=False).items
+    assert row.text == "なんかよくわからんけど外がやばい"
+    assert row.reason == "fallback" and row.intent == "nlu_fallback"
+    assert (row.lat, row.lon) == (43.06, 141.35)
+    assert row.resident != "resident-1"  # a keyed pseudonym, never the channel's user id
+    assert row.channel == "rest"
+
+
+def test_out_of_scope_message_is_kept(env, domain):
+    run(ActionKeepMessage(), make_tracker(text="眠れない…", intent="out_of_scope"), domain)
+    (row,) = env.list_inbox(handled=False).items
+    assert row.reason == "out_of_scope" and not row.danger
+
+
+def test_danger_message_is_kept_with_its_marks_and_place(env, domain):
+    entities = [
+        {"entity": "life_threat", "value": "stranded"},
+        {"entity": "place_text", "value": "〇〇町3丁目12-4の青い屋根の家"},
+    ]
+    tracker = make_tracker(
+        text="〇〇町3丁目12-4の青い屋根の家、祖母が取り残されてる",
+        intent="emergency",
+        entities=entities,
+    )
+    events, messages = run(ActionKeepMessage(), tracker, domain)
+    assert messages == []  # the 119 line came first from the rules; nothing more to say here
+    (row,) = env.list_inbox(handled=False).items
+    assert row.danger and row.danger_terms == ["stranded"]
+    assert row.place_text == "〇〇町3丁目12-4の青い屋根の家"
+    assert _slots(events)["inbox_message_id"] == row.id
+
+
+def test_damage_report_is_prefilled_from_a_message_that_says_several_things(env, domain):
+    text = "1階浸水、2階に3人、水と食料がない"
+    events, _ = run(ActionKeepMessage(), make_tracker(text=text, intent="report_damage"), domain)
+    slots = _slots(events)
+    assert slots["description"] == text
+    assert slots["affected"] == 3
+    assert slots["report_needs"] == ["water", "food"]
+    assert slots["about_someone_else"] == "no"
+
+
+def test_short_report_message_leaves_the_description_to_the_form(env, domain):
+    events, _ = run(
+        ActionKeepMessage(), make_tracker(text="道路が冠水", intent="report_damage"), domain
+    )
+    assert "description" not in _slots(events)
+
+
+def test_payload_messages_are_not_kept(env, domain):
+    run(
+        ActionKeepMessage(),
+        make_tracker(text='/share_location{"latitude": 43.0}', intent="share_location"),
+        domain,
+    )
+    assert env.list_inbox(handled=None).items == []
+
+
+def test_submitted_report_marks_the_kept_message_handled(env, domain):
+    events, _ = run(
+        ActionKeepMessage(),
+        make_tracker(text="近所の家の屋根が飛ばされて道をふさいでる", intent="report_damage"),
+        domain,
+    )
+    message_id = _slots(events)["inbox_message_id"]
+    slots = {
+        "inbox_message_id": message_id,
+        "damage_type": "building_damage",
+        "description": "屋根",
+        "affected": 0,
+        "photo_ref": "none",
+        "urgency": "normal",
+        "report_confirm": True,
+        "latitude": 43.06,
+        "longitude": 141.35,
+        "location": "__here__",
+        "location_source": "gps",
+    }
+    events, messages = run(
+        ActionSubmitReport(), make_tracker(slots=slots, text="/affirm", intent="affirm"), domain
+    )
+    assert responses(messages) == ["utter_report_saved"]
+    assert SlotSet("inbox_message_id", None) in events
+    assert env.list_inbox(handled=False).items == []
+    (row,) = env.list_inbox(handled=True).items
+    assert row.id == message_id and row.handled_by == "bot"
+    report = env.get_report(int(row.handled_note.split()[-1]))
+    assert report.category == "building_damage"
+
+
+def test_abandoned_report_stays_in_the_inbox(env, domain):
+    run(
+        ActionKeepMessage(),
+        make_tracker(text="川の水があふれそう、堤防のところ", intent="report_damage"),
+        domain,
+    )
+    # the resident never answers the form's questions (low battery): the message stays visible
+    (row,) = env.list_inbox(handled=False).items
+    assert row.text.startswith("川の水があふれそう")
+
+
+def test_needs_assistance_is_an_urgent_report_about_the_person(env, domain):
+    earlier = [
+        {
+            "event": "user",
+            "text": "実家の父が寝たきりで避難所まで行けない、2人",
+            "parse_data": {"intent": {"name": "needs_assistance"}},
+        }
+    ]
+    events, messages = run(
+        ActionPrepareUrgentReport(), make_tracker(text="", events=earlier), domain
+    )
+    slots = _slots(events)
+    assert messages == []
+    assert slots["damage_type"] == "needs_assistance" and slots["urgency"] == "high"
+    assert slots["about_someone_else"] == "yes"
+    assert slots["affected"] == 2
+    assert slots["photo_ref"] == "none"
+
+
+def test_safety_check_is_a_missing_contact_report(env, domain):
+    earlier = [
+        {
+            "event": "user",
+            "text": "祖母と昨日から連絡が取れない",
+            "parse_data": {"intent": {"name": "safety_check"}},
+        }
+    ]
+    events, _ = run(ActionPrepareUrgentReport(), make_tracker(text="", events=earlier), domain)
+    slots = _slots(events)
+    assert slots["damage_type"] == "missing_contact" and slots["urgency"] == "high"
+    assert slots["description"] == "祖母と昨日から連絡が取れない"
+    assert slots["about_someone_else"] == "yes"
+
+
+def test_about_someone_else():
+    assert about_someone_else("実家の父が動けない")
+    assert about_someone_else("隣のおばあちゃんが出てこない")
+    assert about_someone_else("My grandmother is alone at home")
+    assert not about_someone_else("足が悪くて避難所まで行けません")
