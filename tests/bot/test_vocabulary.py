@@ -11,24 +11,25 @@ import pytest
 import yaml
 
 from bot import vocabulary as v
+from bot import vocabulary_files as gen
 from bot.settings import REPO_ROOT
 
 
 def test_committed_generated_files_match_the_vocabulary():
-    diffs = v.check()
+    diffs = gen.check()
     assert diffs == [], "run `make vocab`:\n" + "\n".join(diffs)
 
 
 def test_check_command_reports_a_difference(tmp_path: Path):
-    for rel, content in v.generated_files().items():
+    for rel, content in gen.generated_files().items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(content, encoding="utf-8")
-    assert v.check(tmp_path) == []
-    labels = tmp_path / v.LABELS_FILE
+    assert gen.check(tmp_path) == []
+    labels = tmp_path / gen.LABELS_FILE
     labels.write_text(labels.read_text(encoding="utf-8").replace("津波", "つなみ"), encoding="utf-8")
-    diffs = v.check(tmp_path)
+    diffs = gen.check(tmp_path)
     assert len(diffs) == 1 and "-  - text: つなみ" in diffs[0] and "+  - text: 津波" in diffs[0]
-    assert v.write(tmp_path) == [v.LABELS_FILE] and v.check(tmp_path) == []
+    assert gen.write(tmp_path) == [gen.LABELS_FILE] and gen.check(tmp_path) == []
 
 
 def test_check_cli_exits_zero_on_the_committed_tree():
@@ -40,7 +41,7 @@ def test_check_cli_exits_zero_on_the_committed_tree():
 
 
 def test_generated_files_are_valid_rasa_yaml():
-    labels = yaml.safe_load(v.labels_yaml())
+    labels = yaml.safe_load(gen.labels_yaml())
     flood = labels["responses"]["utter_label_hazard_flood"]
     assert flood == [
         {"condition": [{"type": "slot", "name": "language", "value": "en"}], "text": "flood"},
@@ -49,11 +50,11 @@ def test_generated_files_are_valid_rasa_yaml():
     assert labels["responses"]["utter_label_urgency_high"][1] == {"text": "高（急ぎ）"}
     assert labels["responses"]["utter_label_people"][1] == {"text": "{count}人"}
     assert "utter_label_category_needs_assistance" in labels["responses"]
-    synonyms = yaml.safe_load(v.synonyms_yaml())["nlu"]
+    synonyms = yaml.safe_load(gen.synonyms_yaml())["nlu"]
     by_code = {s["synonym"]: s["examples"] for s in synonyms}
     assert "- 冠水\n" in by_code["road_flooded"] and "- 火事\n" in by_code["fire"]
     assert "- 火事\n" not in by_code["large_fire"]  # one surface, one code (docs/nlu.md)
-    lookups = {t["lookup"]: t["examples"] for t in yaml.safe_load(v.lookups_yaml())["nlu"]}
+    lookups = {t["lookup"]: t["examples"] for t in yaml.safe_load(gen.lookups_yaml())["nlu"]}
     assert set(lookups) == {"hazard", "damage_type", "place_type", "congestion", "supply"}
     assert "- 毛布\n" in lookups["supply"]
 
@@ -61,8 +62,8 @@ def test_generated_files_are_valid_rasa_yaml():
 def test_rasa_reads_the_generated_synonyms_and_lookups(tmp_path: Path):
     from rasa.shared.nlu.training_data.loading import load_data
 
-    (tmp_path / "synonyms.yml").write_text(v.synonyms_yaml(), encoding="utf-8")
-    (tmp_path / "lookups.yml").write_text(v.lookups_yaml(), encoding="utf-8")
+    (tmp_path / "synonyms.yml").write_text(gen.synonyms_yaml(), encoding="utf-8")
+    (tmp_path / "lookups.yml").write_text(gen.lookups_yaml(), encoding="utf-8")
     data = load_data(str(tmp_path))
     assert data.entity_synonyms["冠水"] == "road_flooded"
     assert data.entity_synonyms["カイロ"] == "other"
@@ -85,7 +86,7 @@ def test_generator_refuses_one_surface_for_two_codes(tmp_path: Path, monkeypatch
     raw = v.load.__wrapped__
     monkeypatch.setattr(v, "load", lambda path_=None: raw(path))
     with pytest.raises(v.VocabularyError) as err:
-        v.synonyms_yaml()
+        gen.synonyms_yaml()
     message = str(err.value)
     assert "'火事' is a word of hazard.large_fire and of category.fire" in message
     assert "phrases" in message and "docs/nlu.md" in message
@@ -100,7 +101,7 @@ def test_generator_refuses_a_surface_that_is_another_code(tmp_path: Path, monkey
     raw = v.load.__wrapped__
     monkeypatch.setattr(v, "load", lambda path_=None: raw(path))
     with pytest.raises(v.VocabularyError, match="also the code category.fire"):
-        v.lookups_yaml()
+        gen.lookups_yaml()
 
 
 def test_loader_refuses_a_word_of_two_codes_in_one_group(tmp_path: Path):
