@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import threading
 
+from bot.store.errors import InvalidInput, InvalidTransition, NotFound, StoreError
+from bot.store.inbox import InboxPage
 from bot.store.models import Evacuee, InboxMessage, Notice, Official, Report, ShelterStatus
-from bot.store.store import (
-    InboxPage,
-    InvalidInput,
-    InvalidTransition,
-    NotFound,
-    ReportPage,
-    ReportQuery,
-    Store,
-    StoreError,
-)
+from bot.store.reports import ReportPage, ReportQuery
+from bot.store.store import Store
 
 __all__ = [
     "Evacuee",
