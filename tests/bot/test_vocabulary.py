@@ -231,4 +231,4 @@ def test_matching_is_linear_on_long_messages():
     started = time.perf_counter()
     assert v.match("category", text) == "power_outage"
     v.match_all("supply", text)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # quadratic matching would take minutes
