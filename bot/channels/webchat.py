@@ -10,6 +10,10 @@ Register in ``credentials.yml`` as ``bot.channels.webchat.WebchatInput`` (same o
 - ``custom`` responses: Rasa emits ``custom`` as keyword arguments of ``sio.emit`` (a TypeError
   for ``{"location_request": true}``); here one ``bot_uttered`` event carries the text, the
   quick replies and ``"location_request": true``;
+- one set of CORS headers: with Rasa's ``--cors`` (sanic-cors on the whole app) the long-polling
+  responses carried two ``Access-Control-Allow-Origin`` headers (engine.io's and sanic-cors'),
+  which browsers refuse, so the widget could only connect over WebSocket; here engine.io alone
+  answers CORS on the socket.io path;
 - input checks: non-dict events and bad session ids are ignored, text over
   ``MAX_TEXT_CHARS`` gets a short reply, a location outside Japan gets a clear reply and is not
   forwarded, client-supplied metadata is replaced by ``{"channel", "resident"}``.
@@ -26,7 +30,9 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, Sanic
+from sanic.request import Request
+from sanic_cors.core import SANIC_CORS_EVALUATED
 
 from bot.channels.core import (
     MAX_TEXT_CHARS,
@@ -114,12 +120,22 @@ class WebchatInput(SocketIOInput):
             logger.warning("webchat: could not compute the resident pseudonym")
             return None
 
+    async def _engineio_answers_cors(self, request: Request) -> None:
+        """Request middleware: sanic-cors leaves the socket.io path to engine.io."""
+        if request.path.startswith("/" + self.socketio_path.strip("/")):
+            setattr(request.ctx, SANIC_CORS_EVALUATED, "1")
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
         sio.eio.cors_allowed_origins = self._origins()
         namespace = self.namespace
+
+        @bp.listener("before_server_start")
+        async def one_cors(app: Sanic, _loop: Any) -> None:
+            # engine.io is attached to the app itself, outside this blueprint's middleware
+            app.register_middleware(self._engineio_answers_cors, "request")
 
         async def session_request(sid: str, data: Any) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None

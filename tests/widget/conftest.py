@@ -13,6 +13,17 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def widget_assets() -> None:
+    """The socket.io client copied from node_modules (what `make assets` does)."""
+    from bot.officials import build_assets
+    from bot.widget.routes import SOCKET_IO
+
+    if not SOCKET_IO.exists():
+        build_assets.build()
+    assert SOCKET_IO.exists(), f"{SOCKET_IO} missing: `make assets` copies socket.io-client"
+
+
 @pytest.fixture
 def widget_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Settings pointing at a fresh var dir and database; returns the var dir."""

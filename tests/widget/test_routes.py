@@ -67,6 +67,23 @@ async def test_widget_assets(officials: str) -> None:
         async with s.get(f"{officials}/widget/widget.css") as r:
             assert r.status == 200 and r.headers["Content-Type"].startswith("text/css")
     assert "現在地を送る" in js and "innerHTML" not in js
+    # one script: the socket.io client from npm, Japan's extent from gis/extent.py, the widget
+    assert "Socket.IO v4." in js and "sourceMappingURL" not in js
+    assert "var JAPAN_BOUNDS = [122.0, 20.0, 154.5, 46.0];" in js
+    assert js.rstrip().endswith("})();")
+
+
+async def test_widget_js_says_what_to_run_without_assets(
+    officials: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.widget import routes
+
+    monkeypatch.setattr(routes, "SOCKET_IO", tmp_path / "missing.js")
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{officials}/widget.js") as r:
+            assert r.status == 503
+            body = await r.json()
+    assert body["error"] == "assets_missing" and "make assets" in body["message"]
 
 
 async def test_photo_upload_strips_exif(officials: str, widget_env: Path) -> None:

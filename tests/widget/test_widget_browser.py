@@ -78,7 +78,7 @@ async def officials_app() -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def browser_page(page_url: str) -> AsyncIterator[Any]:
+async def browser_page(page_url: str, init_script: str | None = None) -> AsyncIterator[Any]:
     if not os.path.exists(CHROMIUM):
         pytest.skip("needs Debian chromium at /usr/bin/chromium")
     from playwright.async_api import async_playwright
@@ -96,6 +96,8 @@ async def browser_page(page_url: str) -> AsyncIterator[Any]:
         )
         await context.grant_permissions(["geolocation"], origin=page_url)
         page = await context.new_page()
+        if init_script:
+            await page.add_init_script(init_script)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
@@ -196,6 +198,34 @@ async def test_widget_conversation(widget_env: Path, monkeypatch: pytest.MonkeyP
                 await expect(page.get_by_role("dialog")).to_be_hidden()
                 await expect(page.get_by_role("button", name="防災チャット")).to_be_focused()
                 await page.screenshot(path=str(ARTIFACTS / "widget-closed.png"))
+                assert errors == []
+
+
+async def test_widget_without_websocket(widget_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A municipal proxy that lets no WebSocket through: the widget talks over long-polling, and
+    its own code leaves the page's globals alone."""
+    from playwright.async_api import expect
+
+    from bot.settings import get_settings
+
+    page_port = free_port()
+    monkeypatch.setenv("BOSAI_ALLOWED_ORIGINS", f"http://127.0.0.1:{page_port}")
+    get_settings.cache_clear()
+    channel, bot = make_bot()
+    no_websocket = 'window.WebSocket = undefined; window.io = "the page io";'
+    async with officials_app() as officials, sanic_app(channel, bot) as rasa_url:
+        async with page_server(f"{officials}/widget.js", rasa_url, page_port) as page_url:
+            async with browser_page(page_url, no_websocket) as (page, context, errors):
+
+                async def shelter(log: Any) -> None:
+                    await expect(log).to_contain_text(SHELTER_ANSWER)
+
+                await run_flow(page, context, page_url, shelter)
+                assert bot.texts[:2] == ["近くの避難所を教えて", '/ask_shelter{"hazard": "flood"}']
+                assert await page.evaluate("[typeof window.WebSocket, window.io]") == [
+                    "undefined",
+                    "the page io",
+                ]
                 assert errors == []
 
 

@@ -4,9 +4,14 @@
  *   <script src="https://<officials host>/widget.js" data-server="https://<rasa host>"
  *           data-title="防災チャット" defer></script>
  *
- * Talks to Rasa's socket.io channel with a tiny built-in Engine.IO v4 / Socket.IO v5 client over
- * WebSocket (events session_request / session_confirm / user_uttered / bot_uttered). Everything the
- * bot or the user says is rendered with textContent, never as HTML.
+ * Talks to Rasa's socket.io channel (events session_request / session_confirm / user_uttered /
+ * bot_uttered) with the official socket.io client, which starts with HTTP long-polling and upgrades
+ * to WebSocket when it can: the widget keeps working behind municipal proxies that block WebSocket.
+ * Everything the bot or the user says is rendered with textContent, never as HTML.
+ *
+ * The officials' app serves this file inside one function together with the socket.io client
+ * (`io`, from npm) and Japan's extent (`JAPAN_BOUNDS`, from gis/extent.py): see
+ * bot/widget/routes.py. Nothing is added to the page's global scope but the flag below.
  */
 (function () {
   "use strict";
@@ -21,7 +26,6 @@
   var title = script.getAttribute("data-title") || "防災チャット";
   var socketPath = script.getAttribute("data-socket-path") || "/socket.io/";
   var storageKey = "bosai-widget:" + server;
-  var JAPAN = { latMin: 20.0, latMax: 46.0, lonMin: 122.0, lonMax: 154.5 };
   var MAX_TEXT = 1000;
   var MAX_PHOTO = 10 * 1024 * 1024;
   var LOCATION_PAYLOAD = "/share_location";
@@ -41,80 +45,6 @@
   }
   var state = load();
   if (!Array.isArray(state.history)) state.history = [];
-
-  // ------------------------------------------------------------------ socket.io client
-  function SocketClient(url, path, onEvent, onStatus) {
-    this.url = url;
-    this.path = path;
-    this.onEvent = onEvent;
-    this.onStatus = onStatus;
-    this.ws = null;
-    this.connected = false;
-    this.queue = [];
-    this.retry = 0;
-    this.closed = false;
-  }
-  SocketClient.prototype.open = function () {
-    var self = this;
-    var base = new URL(this.url);
-    var proto = base.protocol === "https:" ? "wss:" : "ws:";
-    var wsUrl = proto + "//" + base.host + this.path + "?EIO=4&transport=websocket";
-    var ws;
-    try {
-      ws = new WebSocket(wsUrl);
-    } catch (e) {
-      this.scheduleReconnect();
-      return;
-    }
-    this.ws = ws;
-    ws.onmessage = function (ev) { self.packet(String(ev.data)); };
-    ws.onclose = function () {
-      self.connected = false;
-      self.onStatus(false);
-      if (!self.closed) self.scheduleReconnect();
-    };
-    ws.onerror = function () { /* onclose follows */ };
-  };
-  SocketClient.prototype.scheduleReconnect = function () {
-    var self = this;
-    var delay = Math.min(30000, 1000 * Math.pow(2, this.retry++));
-    window.setTimeout(function () { self.open(); }, delay);
-  };
-  SocketClient.prototype.packet = function (data) {
-    var type = data.charAt(0);
-    if (type === "0") { // engine.io open: connect to the default namespace
-      this.ws.send("40");
-    } else if (type === "2") { // ping
-      this.ws.send("3");
-    } else if (type === "4") { // engine.io message carrying a socket.io packet
-      var sioType = data.charAt(1);
-      if (sioType === "0") {
-        this.connected = true;
-        this.retry = 0;
-        this.onStatus(true);
-        this.onEvent("connect", null);
-        var q = this.queue;
-        this.queue = [];
-        for (var i = 0; i < q.length; i++) this.ws.send(q[i]);
-      } else if (sioType === "2") {
-        var body = data.slice(2);
-        var start = body.indexOf("[");
-        try {
-          var arr = JSON.parse(body.slice(start));
-          this.onEvent(arr[0], arr[1]);
-        } catch (e) { /* ignore malformed packet */ }
-      } else if (sioType === "4") { // connect_error
-        this.onStatus(false);
-      }
-    } else if (type === "1") { // engine.io close
-      this.ws.close();
-    }
-  };
-  SocketClient.prototype.emit = function (event, payload) {
-    var frame = "42" + JSON.stringify([event, payload]);
-    if (this.connected && this.ws && this.ws.readyState === 1) this.ws.send(frame);
-    else this.queue.push(frame);
-  };
 
   // ------------------------------------------------------------------ DOM helpers
   function el(tag, attrs, text) {
@@ -230,9 +160,23 @@
 
   // ------------------------------------------------------------------ conversation
   var client = null;
+  var confirmed = false; // the server knows this connection's session
+  var pending = [];      // typed before the session was confirmed
 
   function emitMessage(text) {
+    if (!confirmed) { pending.push(text); return; }
     client.emit("user_uttered", { message: text, session_id: state.session_id });
+  }
+
+  function onSession(data) {
+    var sid = typeof data === "string" ? data : (data && data.session_id);
+    if (typeof sid !== "string" || !sid) return;
+    state.session_id = sid;
+    save(state);
+    confirmed = true;
+    var queued = pending;
+    pending = [];
+    queued.forEach(emitMessage);
   }
 
   function onBot(data) {
@@ -253,20 +197,21 @@
   function connect() {
     if (client) return;
     if (!server) { setStatus("設定エラー: data-server がありません。"); return; }
-    client = new SocketClient(server, socketPath, function (event, data) {
-      if (event === "connect") {
-        client.emit("session_request", { session_id: state.session_id || null });
-      } else if (event === "session_confirm") {
-        var sid = typeof data === "string" ? data : (data && data.session_id);
-        if (typeof sid === "string" && sid) { state.session_id = sid; save(state); }
-      } else if (event === "bot_uttered") {
-        onBot(data);
-      }
-    }, function (ok) {
-      setStatus(ok ? "" : "接続しています…");
+    client = io(server, {
+      path: socketPath,
+      transports: ["polling", "websocket"], // polling first: passes proxies without WebSocket
+      withCredentials: false,
+      reconnectionDelayMax: 30000
     });
-    // queued before the session is confirmed: the session id is attached at send time
-    client.open();
+    function waiting() { confirmed = false; setStatus("接続しています…"); }
+    client.on("connect", function () { // also after every reconnection: join the session again
+      setStatus("");
+      client.emit("session_request", { session_id: state.session_id || null });
+    });
+    client.on("session_confirm", onSession);
+    client.on("bot_uttered", onBot);
+    client.on("disconnect", waiting);
+    client.on("connect_error", waiting);
   }
 
   function sendText(text) {
@@ -285,7 +230,7 @@
     setStatus("現在地を取得しています…");
     navigator.geolocation.getCurrentPosition(function (pos) {
       var lat = pos.coords.latitude, lon = pos.coords.longitude;
-      if (!(lat >= JAPAN.latMin && lat <= JAPAN.latMax && lon >= JAPAN.lonMin && lon <= JAPAN.lonMax)) {
+      if (!(lon >= JAPAN_BOUNDS[0] && lat >= JAPAN_BOUNDS[1] && lon <= JAPAN_BOUNDS[2] && lat <= JAPAN_BOUNDS[3])) {
         setStatus("現在地が日本の範囲の外のようです。位置は送りませんでした。住所や目印を入力してください。");
         return;
       }
