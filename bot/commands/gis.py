@@ -12,20 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# gis.extent and gis.models import nothing beyond the standard library: parsing stays light
+from gis.extent import JAPAN_BOUNDS
+from gis.models import HAZARD_KINDS, SITE_KINDS
+
 MAX_RADIUS_CLI_M = 50_000.0
-_HAZARDS = (
-    "flood",
-    "landslide",
-    "storm_surge",
-    "earthquake",
-    "tsunami",
-    "large_fire",
-    "inland_flood",
-    "volcano",
-)
-_KINDS = ("emergency_site", "shelter", "welfare_shelter", "any")
-# JAPAN_BOUNDS of gis.geo, repeated so that argument parsing does not import the GIS stack
-_MIN_LON, _MIN_LAT, _MAX_LON, _MAX_LAT = 122.0, 20.0, 154.5, 46.0
+_HAZARDS = HAZARD_KINDS
+_KINDS = (*SITE_KINDS, "any")
+_MIN_LON, _MIN_LAT, _MAX_LON, _MAX_LAT = JAPAN_BOUNDS
 
 
 def _bounded_float(name: str, lo: float, hi: float):
