@@ -14,6 +14,8 @@ from gis.geo import STORAGE_CRS
 
 __all__ = ["set_storage_crs", "check_points", "repair_polygons", "ACCEPTED_CRS_NOTE"]
 
+_LON_RANGE = f"{JAPAN_BOUNDS[0]:g}..{JAPAN_BOUNDS[2]:g}"
+_LAT_RANGE = f"{JAPAN_BOUNDS[1]:g}..{JAPAN_BOUNDS[3]:g}"
 ACCEPTED_CRS_NOTE = "JGD2011 (EPSG:6668), JGD2000 (EPSG:4612), WGS84 or any CRS pyproj knows"
 
 
@@ -60,7 +62,7 @@ def check_points(
                     file,
                     where(i),
                     f"latitude/longitude look swapped (lat={lat}, lon={lon}); "
-                    "latitude must be 20..46 and longitude 122..154.5",
+                    f"latitude must be {_LAT_RANGE} and longitude {_LON_RANGE}",
                 )
             )
         elif not in_japan(lat, lon):
