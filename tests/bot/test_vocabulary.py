@@ -156,6 +156,10 @@ def test_every_code_of_the_architecture_is_there():
     ("category", "祖母と連絡が取れない", "missing_contact"),
     ("category", "車いすで一人暮らし、避難できない", "needs_assistance"),
     ("category", "停電ではなく断水です", "water_outage"),
+    ("category", "停電は復旧していない", "power_outage"),
+    ("category", "断水、復旧の見込みなし", "water_outage"),
+    ("congestion", "空きがないです", "full"),
+    ("congestion", "座る場所もない", "crowded"),
     ("congestion", "少し混んでる", "moderate"),
     ("congestion", "混雑", "crowded"),
     ("congestion", "混雑していません", "vacant"),
@@ -184,6 +188,8 @@ def test_denied_urgency_is_low(text):
     ("category", "no power outage here"),
     ("category", "nobody injured"),
     ("place_type", "いいえ"),  # いえ only as the whole answer
+    ("category", "停電は復旧しました"),
+    ("category", "冠水はもう引いた"),
     ("urgency", "交差点が膝まで水につかっています"),
     ("vulnerable", "高齢者はいません"),
 ])
