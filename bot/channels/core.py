@@ -12,7 +12,7 @@ Conventions (see ``docs/channels.md``):
 - location: ``/share_location{"latitude": <float>, "longitude": <float>}``; points outside
   Japan's extent (:data:`gis.extent.JAPAN_BOUNDS`) get :data:`OUTSIDE_JAPAN_TEXT` and nothing
   is forwarded or stored;
-- photo: stored EXIF-free with ``store.save_photo`` and forwarded as
+- photo: stored EXIF-free (:mod:`bot.channels.photos`) with ``store.save_photo`` and forwarded as
   ``/share_photo{"photo_ref": "<ref>"}`` (intent ``share_photo``, entity/slot ``photo_ref``);
 - location request: a button whose payload is exactly ``/share_location`` or a response with
   ``custom: {"location_request": true}`` (optionally ``"text"``) becomes the platform's
@@ -24,7 +24,6 @@ Message bodies and coordinates are never logged.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 import re
@@ -34,6 +33,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.channels.photos import InvalidPhoto, strip_exif
 from gis.extent import in_japan
 
 logger = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ LOCATION_REQUEST_PAYLOAD = "/" + LOCATION_INTENT
 LOCATION_BUTTON_LABEL = "現在地を送る"
 
 MAX_TEXT_CHARS = 1000
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_PHOTO_PIXELS = 40_000_000
 
 EMERGENCY_TEXT = "命に関わる緊急時は、消防・救急は119、警察は110に電話してください。"
 WELCOME_TEXT = (
@@ -74,10 +72,6 @@ PHOTO_FAILED_TEXT = (
 )
 ERROR_TEXT = "ただいま応答できません。しばらくしてからもう一度送ってください。\n" + EMERGENCY_TEXT
 BAD_LOCATION_TEXT = "位置情報を読み取れませんでした。もう一度、現在地を送ってください。"
-
-
-class InvalidPhoto(ValueError):
-    """The uploaded bytes are not an acceptable image."""
 
 
 def location_payload(latitude: float, longitude: float) -> str:
@@ -141,45 +135,6 @@ def clean_user_text(text: str) -> str:
     if text.startswith("/"):
         text = "／" + text[1:]
     return text
-
-
-def strip_exif(data: bytes) -> tuple[bytes, str]:
-    """Re-encode an image without any metadata (EXIF, GPS, XMP, comments).
-
-    The EXIF orientation is applied to the pixels first. JPEG stays JPEG (quality 90); other
-    formats become PNG.
-
-    Returns
-    -------
-    (bytes, content_type)
-
-    Raises
-    ------
-    InvalidPhoto
-        when the bytes are not a decodable image or too large.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if len(data) > MAX_PHOTO_BYTES:
-        raise InvalidPhoto("too large")
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            if opened.width * opened.height > MAX_PHOTO_PIXELS:
-                raise InvalidPhoto("too many pixels")
-            fmt = (opened.format or "").upper()
-            opened.load()
-            img: Image.Image = ImageOps.exif_transpose(opened)
-            out = io.BytesIO()
-            if fmt == "JPEG":
-                img = img.convert("RGB")
-                img.save(out, format="JPEG", quality=90)
-                return out.getvalue(), "image/jpeg"
-            if img.mode not in ("RGB", "RGBA", "L", "LA"):
-                img = img.convert("RGBA")
-            img.save(out, format="PNG")
-            return out.getvalue(), "image/png"
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise InvalidPhoto("not an image") from exc
 
 
 # --------------------------------------------------------------------------- responses

@@ -30,12 +30,11 @@ from sanic.request import Request
 
 from bot.channels.core import (
     LOCATION_BUTTON_LABEL,
-    MAX_PHOTO_BYTES,
     BotReply,
     ChannelCore,
     Inbound,
-    InvalidPhoto,
 )
+from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto
 from bot.channels.webhook import WebhookInput
 from bot.settings import LINE_API_BASE as DEFAULT_API_BASE
 from bot.settings import LINE_DATA_API_BASE as DEFAULT_DATA_API_BASE

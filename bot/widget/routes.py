@@ -27,7 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 from sanic_cors.core import get_cors_options, get_cors_origins, set_cors_headers
 
-from bot.channels.core import MAX_PHOTO_BYTES, InvalidPhoto, strip_exif
+from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto, strip_exif
 from bot.channels.shared import SharedState
 from bot.officials.build_assets import VENDOR_DIR
 from bot.settings import Settings, get_settings
