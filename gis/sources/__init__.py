@@ -40,6 +40,9 @@ __all__ = [
 
 #: Zone source modules in the order they are tried.
 ZONE_SOURCES: tuple[ModuleType, ...] = (ksj_a33, ksj_a31, ksj_a40, plateau)
+#: National land numerical information comes in JGD2011: a Shapefile of it without .prj is
+#: read as EPSG:6668 (with a warning); any other layer without a CRS is refused.
+_KSJ = (ksj_a31, ksj_a33, ksj_a40)
 
 _UNKNOWN_LAYER = (
     "unknown layer: no GSI site columns (共通ID) and no hazard attributes "
@@ -59,7 +62,7 @@ def _normalise(raw: RawLayer, layer: str) -> tuple[LayerData | None, list[Proble
     source = zone_source(columns)
     if source is None:
         return None, [Problem(raw.label, None, _UNKNOWN_LAYER)]
-    return zone_layer(raw, layer, source.normalise, source.ASSUME_CRS)
+    return zone_layer(raw, layer, source.normalise, "EPSG:6668" if source in _KSJ else None)
 
 
 def _read_vector(path: Path) -> tuple[list[LayerData], list[Problem]]:

@@ -6,8 +6,9 @@ variants; the eight hazard flags are all present (emergency sites) or all absent
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,26 @@ def detect(columns: Collection[str]) -> bool:
     return find_column(columns, "共通ID") is not None
 
 
-def _columns(
-    columns: list[str], file: str, problems: list[Problem]
-) -> tuple[dict[str, str | None], dict[str, str], str]:
+class _Mapping(NamedTuple):
+    """Where the site fields are in a GSI table."""
+
+    found: dict[str, str | None]  # site field -> column
+    flags: dict[str, str]  # hazard kind -> flag column (all eight, or none for shelters)
+    default_kind: str
+
+
+class _Origin(NamedTuple):
+    """Where a table came from, for the problems and the layer record."""
+
+    file: str
+    layer: str
+    where: Callable[[int], str]
+    fmt: str
+    encoding: str | None
+    crs_in: str | None
+
+
+def _columns(columns: list[str], file: str, problems: list[Problem]) -> _Mapping:
     """Map GSI column names and report missing ones; also the flag columns and default kind."""
     found = {
         "id": find_column(columns, "共通ID"),
@@ -51,7 +69,7 @@ def _columns(
     if present and len(present) < len(flags):
         missing = [GSI_FLAG_COLUMNS[k] for k, v in flags.items() if v is None]
         problems.append(Problem(file, None, f"missing hazard flag column(s) {', '.join(missing)}"))
-    return found, present, ("emergency_site" if present else "shelter")
+    return _Mapping(found, present, "emergency_site" if present else "shelter")
 
 
 def read_csv(path: Path, *, layer: str | None = None) -> tuple[LayerData | None, list[Problem]]:
@@ -63,7 +81,7 @@ def read_csv(path: Path, *, layer: str | None = None) -> tuple[LayerData | None,
         return None, refused.problems
     problems: list[Problem] = []
     columns = [str(c) for c in df.columns]
-    found, flags, default_kind = _columns(columns, file, problems)
+    mapping = _columns(columns, file, problems)
     lat_col = find_column(columns, "緯度", "lat", "latitude")
     lon_col = find_column(columns, "経度", "lon", "lng", "longitude")
     if lat_col is None or lon_col is None:
@@ -71,24 +89,8 @@ def read_csv(path: Path, *, layer: str | None = None) -> tuple[LayerData | None,
     if problems:
         return None, problems
     lats, lons = numbers(df[lat_col]), numbers(df[lon_col])
-    check_points(lats, lons, file, row_where, problems)
-    name = layer or path.stem
-    gdf = site_frame(
-        df,
-        file=file,
-        layer=name,
-        where=row_where,
-        lats=lats,
-        lons=lons,
-        columns=found,
-        flag_columns=flags,
-        default_kind=default_kind,
-        problems=problems,
-    )
-    data = LayerData(
-        name, "sites", default_kind, gdf, file, "gsi_csv", encoding=encoding, crs_in=STORAGE_CRS
-    )
-    return data, problems
+    origin = _Origin(file, layer or path.stem, row_where, "gsi_csv", encoding, STORAGE_CRS)
+    return _layer(df, lats, lons, mapping, origin, problems), problems
 
 
 def normalise(raw: RawLayer, layer: str) -> tuple[LayerData | None, list[Problem]]:
@@ -98,7 +100,7 @@ def normalise(raw: RawLayer, layer: str) -> tuple[LayerData | None, list[Problem
     file = raw.label
     gdf, crs_in = set_storage_crs(raw.gdf, file, "EPSG:6668", problems, warnings)
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    found, flags, default_kind = _columns(columns, file, problems)
+    mapping = _columns(columns, file, problems)
     if problems:
         return None, problems
     geoms = gdf.geometry.values
@@ -107,21 +109,42 @@ def normalise(raw: RawLayer, layer: str) -> tuple[LayerData | None, list[Problem
         problems.append(Problem(file, feature_where(i), "site geometry is not a point"))
     xs = np.where(types == 0, shapely.get_x(geoms), np.nan)
     ys = np.where(types == 0, shapely.get_y(geoms), np.nan)
-    check_points(ys, xs, file, feature_where, problems)
-    out = site_frame(
-        pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
-        file=file,
-        layer=layer,
-        where=feature_where,
-        lats=ys,
-        lons=xs,
-        columns=found,
-        flag_columns=flags,
-        default_kind=default_kind,
-        problems=problems,
-    )
-    data = LayerData(
-        layer, "sites", default_kind, out, file, raw.format, encoding=raw.encoding, crs_in=crs_in
-    )
+    origin = _Origin(file, layer, feature_where, raw.format, raw.encoding, crs_in)
+    records = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    data = _layer(records, ys, xs, mapping, origin, problems)
     data.warnings.extend(warnings)
     return data, problems
+
+
+def _layer(
+    records: pd.DataFrame,
+    lats: np.ndarray,
+    lons: np.ndarray,
+    mapping: _Mapping,
+    origin: _Origin,
+    problems: list[Problem],
+) -> LayerData:
+    """Check the points and build the site layer (problems are added to ``problems``)."""
+    check_points(lats, lons, origin.file, origin.where, problems)
+    gdf = site_frame(
+        records,
+        file=origin.file,
+        layer=origin.layer,
+        where=origin.where,
+        lats=lats,
+        lons=lons,
+        columns=mapping.found,
+        flag_columns=mapping.flags,
+        default_kind=mapping.default_kind,
+        problems=problems,
+    )
+    return LayerData(
+        origin.layer,
+        "sites",
+        mapping.default_kind,
+        gdf,
+        origin.file,
+        origin.fmt,
+        encoding=origin.encoding,
+        crs_in=origin.crs_in,
+    )

@@ -14,11 +14,8 @@ from gis.codelists import WATER_DEPTH_RANKS
 from gis.sources.base import FeatureProblem, int_or_none, text_value
 from gis.sources.zones import dataset_source, depth_fields
 
-__all__ = ["NAME", "ASSUME_CRS", "detect", "normalise"]
+__all__ = ["detect", "normalise"]
 
-NAME = "ksj_a31"
-#: KSJ Shapefiles without .prj are JGD2011.
-ASSUME_CRS: str | None = "EPSG:6668"
 SOURCE = "国土数値情報 洪水浸水想定区域 (A31)"
 
 # (depth rank column, river column, scenario), most wanted first

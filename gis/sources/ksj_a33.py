@@ -14,11 +14,8 @@ from gis.codelists import A33_PHENOMENON, A33_PHENOMENON_JA, A33_ZONE
 from gis.sources.base import FeatureProblem, int_or_none, text_value
 from gis.sources.zones import dataset_source
 
-__all__ = ["NAME", "ASSUME_CRS", "detect", "normalise"]
+__all__ = ["detect", "normalise"]
 
-NAME = "ksj_a33"
-#: KSJ Shapefiles without .prj are JGD2011.
-ASSUME_CRS: str | None = "EPSG:6668"
 SOURCE = "国土数値情報 土砂災害警戒区域 (A33)"
 
 
@@ -28,6 +25,9 @@ def detect(columns: Collection[str]) -> bool:
 
 def normalise(rec: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
     """One A33 feature as a ``landslide`` zone row.
+
+    ``level`` is 1 for a warning area (イエローゾーン) and 2 for a special warning area (レッドゾーン);
+    areas still being designated (区域コード 3 / 4) count as designated: the cautious side.
 
     Examples
     --------

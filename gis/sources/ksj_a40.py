@@ -10,11 +10,8 @@ from gis.sources.base import FeatureProblem, text_value
 from gis.sources.zones import dataset_source
 from gis.text import depth_label, parse_depth_band
 
-__all__ = ["NAME", "ASSUME_CRS", "detect", "normalise"]
+__all__ = ["detect", "normalise"]
 
-NAME = "ksj_a40"
-#: KSJ Shapefiles without .prj are JGD2011.
-ASSUME_CRS: str | None = "EPSG:6668"
 SOURCE = "国土数値情報 津波浸水想定 (A40)"
 
 
@@ -23,7 +20,10 @@ def detect(columns: Collection[str]) -> bool:
 
 
 def normalise(rec: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    """One A40 feature as a ``tsunami`` zone row (band text to metres, standard rank).
+    """One A40 feature as a ``tsunami`` zone row.
+
+    The band text (full-width digits, 〜 ～ - から, 以上/未満/以下/超, cm) becomes metres; the level
+    is the standard depth rank of its lower bound (:func:`gis.codelists.rank_for_depth`).
 
     Examples
     --------

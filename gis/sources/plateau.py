@@ -16,11 +16,8 @@ from gis.sources.base import FeatureProblem, int_or_none, text_value
 from gis.sources.zones import dataset_source, depth_fields
 from gis.text import parse_depth_band
 
-__all__ = ["NAME", "ASSUME_CRS", "detect", "normalise"]
+__all__ = ["detect", "normalise"]
 
-NAME = "plateau"
-#: PLATEAU-derived files are GeoJSON (always lon/lat); nothing else is assumed.
-ASSUME_CRS: str | None = None
 SOURCE = "3D都市モデル（Project PLATEAU）"
 _SCALES = {"L2": "想定最大規模", "L1": "計画規模"}
 _RIVER_RE = re.compile(r"(?:(?P<system>[^\s]+?)水系)?(?P<river>[^\s（(]+?[川江])(?:洪水|浸水|水系)")

@@ -51,11 +51,8 @@ class Collector:
 
 
 @asynccontextmanager
-async def sanic_app(channel: InputChannel, collector: Collector) -> AsyncIterator[str]:
-    """Serve ``channel``'s blueprint under ``/webhooks/<name>`` on a free port; yields base URL."""
-    Sanic.test_mode = True
-    app = Sanic(f"test_{channel.name()}_{uuid.uuid4().hex[:8]}")
-    app.blueprint(channel.blueprint(collector), url_prefix=f"/webhooks/{channel.url_prefix()}")
+async def serve(app: Sanic) -> AsyncIterator[str]:
+    """Run a Sanic app on a free loopback port (listeners included); yields its base URL."""
     port = free_port()
     server = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
@@ -70,6 +67,16 @@ async def sanic_app(channel: InputChannel, collector: Collector) -> AsyncIterato
         await server.before_stop()
         await server.close()
         await server.after_stop()
+
+
+@asynccontextmanager
+async def sanic_app(channel: InputChannel, collector: Collector) -> AsyncIterator[str]:
+    """Serve ``channel``'s blueprint under ``/webhooks/<name>`` on a free port; yields base URL."""
+    Sanic.test_mode = True
+    app = Sanic(f"test_{channel.name()}_{uuid.uuid4().hex[:8]}")
+    app.blueprint(channel.blueprint(collector), url_prefix=f"/webhooks/{channel.url_prefix()}")
+    async with serve(app) as base:
+        yield base
 
 
 @dataclass

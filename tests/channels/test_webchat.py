@@ -134,30 +134,17 @@ async def test_one_allow_origin_header_under_rasas_app_wide_cors(store: Store) -
     from sanic import Sanic
     from sanic_cors import CORS
 
-    from tests.channels.helpers import free_port
+    from tests.channels.helpers import serve
 
     Sanic.test_mode = True
     app = Sanic(f"cors_{uuid.uuid4().hex[:8]}")
     CORS(app, resources={r"/*": {"origins": ["*"]}}, automatic_options=True)  # as Rasa does
     app.blueprint(channel_for(store).blueprint(Collector()), url_prefix="/webhooks/socketio")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
-        async with aiohttp.ClientSession() as s:
-            async with s.get(url, headers={"Origin": ORIGIN}) as r:
-                assert r.status == 200
-                assert r.headers.getall("Access-Control-Allow-Origin") == [ORIGIN]
-            async with s.get(url, headers={"Origin": "http://evil.example"}) as r:
-                assert r.status == 400  # engine.io still refuses other origins
-                assert "Access-Control-Allow-Origin" not in r.headers
-    finally:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+    async with serve(app) as base, aiohttp.ClientSession() as s:
+        url = f"{base}/socket.io/?EIO=4&transport=polling"
+        async with s.get(url, headers={"Origin": ORIGIN}) as r:
+            assert r.status == 200
+            assert r.headers.getall("Access-Control-Allow-Origin") == [ORIGIN]
+        async with s.get(url, headers={"Origin": "http://evil.example"}) as r:
+            assert r.status == 400  # engine.io still refuses other origins
+            assert "Access-Control-Allow-Origin" not in r.headers

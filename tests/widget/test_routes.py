@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bot.officials.app import create_app
-from tests.channels.helpers import free_port, jpeg_with_exif
+from tests.channels.helpers import jpeg_with_exif, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -32,21 +32,11 @@ async def officials(widget_env: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     get_settings.cache_clear()
     Sanic.test_mode = True
     app = create_app(get_settings(), name=f"off_{uuid.uuid4().hex[:8]}")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
     from bot.widget import routes
 
     routes._uploads = None
-    yield f"http://127.0.0.1:{port}"
-    await server.before_stop()
-    await server.close()
-    await server.after_stop()
+    async with serve(app) as base:
+        yield base
 
 
 async def upload(base: str, data: bytes, ctype: str, origin: str | None = PAGE_ORIGIN):

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.channels.helpers import free_port, jpeg_with_exif, sanic_app
+from tests.channels.helpers import free_port, jpeg_with_exif, sanic_app, serve
 from tests.widget.botserver import SHELTER_ANSWER, make_bot
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
@@ -61,20 +61,8 @@ async def officials_app() -> AsyncIterator[str]:
 
     Sanic.test_mode = True
     app = create_app(get_settings(), name=f"off_{uuid.uuid4().hex[:8]}")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.before_stop()
-        await server.close()
-        await server.after_stop()
+    async with serve(app) as base:
+        yield base
 
 
 @asynccontextmanager
