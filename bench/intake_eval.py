@@ -1,0 +1,91 @@
+"""Danger first and nothing lost, measured on the real stack over REST (prints its figures).
+
+Starts ``bosai run`` on free loopback ports with a fresh runtime folder and the trained model,
+then sends:
+
+- the held-out danger file's test half (tests/data/danger_heldout.yml, even positions; never
+  used to write lexicon patterns), each message cold (a new resident) and mid-form (after
+  「避難所を探したい」 opened the shelter search): the share of life threats whose FIRST reply is
+  the emergency line (119/110), and the share of the bot's emergency answers that were threats;
+- the 50 varied messages (tests/data/varied_messages.yml): where each ended (inbox, report,
+  registration, answered only), and the share that reached a person.
+
+    .venv/bin/python bench/intake_eval.py [--all]    # --all: whole held-out file, both halves
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import launch_stack, stop_stack, wait_ready  # noqa: E402
+
+EMERGENCY_LINE = "命に関わる場合はすぐに119番（警察は110番）へ"  # utter_emergency, exactly
+_ids = itertools.count()
+
+
+def first_text(replies: list[dict]) -> str:
+    return replies[0].get("text", "") if replies else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--all", action="store_true", help="use both halves of the held-out file")
+    args = parser.parse_args()
+    data = yaml.safe_load((ROOT / "tests/data/danger_heldout.yml").read_text(encoding="utf-8"))
+    step = 1 if args.all else 2
+    threats = [str(t) for t in data["life_threat"]][0::step]
+    lookalikes = [str(t) for t in data["not_life_threat"]][0::step]
+    varied = yaml.safe_load((ROOT / "tests/data/varied_messages.yml").read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        stack = wait_ready(launch_stack(Path(tmp)))
+        print(f"stack up in {time.monotonic() - t0:.1f} s")
+        try:
+            for mode in ("cold", "mid-form"):
+
+                def first_reply(text: str, mode: str = mode) -> str:
+                    who = f"bench-{mode}-{next(_ids)}"
+                    if mode == "mid-form":
+                        stack.rest(who, "避難所を探したい")
+                    return first_text(stack.rest(who, text)).strip()
+
+                on_threats = [first_reply(t) for t in threats]
+                on_lookalikes = [first_reply(t) for t in lookalikes]
+                tp = sum(r == EMERGENCY_LINE for r in on_threats)
+                fp = sum(r == EMERGENCY_LINE for r in on_lookalikes)
+                with_119 = sum("119" in r for r in on_threats)
+                recall = tp / len(threats)
+                precision = tp / (tp + fp) if tp + fp else 0.0
+                print(f"{mode:9s}: emergency answer for {tp}/{len(threats)} threats (recall "
+                      f"{recall:.3f}), {fp}/{len(lookalikes)} false alarms (precision "
+                      f"{precision:.3f}); 119 in the first reply for {with_119}/{len(threats)}")  # fmt: skip
+            from bot.store import Store
+
+            cases = varied["messages"]
+            for case in cases:
+                stack.rest(f"bench-varied-{next(_ids)}", case["text"])
+            store = Store(stack.env["DATABASE_URL"])
+            rows = store.list_inbox(handled=None, limit=200).items
+            kept = {m.text for m in rows}
+            need = [c for c in cases if c["expect"] != "any"]
+            reached = sum(c["text"].strip() in kept for c in need)
+            print(f"varied  : {reached}/{len(need)} messages that need a person reached the inbox "
+                  f"({len(cases) - len(need)} questions answered by the bot itself); "
+                  f"{sum(1 for m in rows if m.reason in ('fallback', 'out_of_scope'))} of "
+                  f"{len(cases)} ended in a fallback or out-of-scope answer")  # fmt: skip
+        finally:
+            stop_stack(stack)
+
+
+if __name__ == "__main__":
+    main()
