@@ -13,18 +13,23 @@ from bot.officials import notices as notice_sender
 from bot.officials.auth import require_role
 from bot.officials.errors import ApiError, dumps
 from bot.officials.openapi import openapi_document
-from bot.officials.params import (
-    bbox_param,
-    check_known,
-    choices,
-    float_param,
-    int_param,
-    json_object,
-    parse_time,
-    single,
-    time_param,
-)
+from bot.officials.params import json_body, query
 from bot.officials.runtime import broadcast_config, gis_index, run_blocking, store_of
+from bot.officials.schemas import (
+    EvacueeSummaryQuery,
+    MessageHandled,
+    MessagesQuery,
+    MessageToReport,
+    NoQuery,
+    NoticeIn,
+    NoticesQuery,
+    OfficialIn,
+    ReportIn,
+    ReportsQuery,
+    SheltersQuery,
+    ShelterStatusIn,
+    StatusChange,
+)
 from bot.officials.serialize import (
     feature_collection,
     message_properties,
@@ -34,33 +39,17 @@ from bot.officials.serialize import (
     site_feature,
 )
 from bot.store import ReportQuery, vocab
-from bot.store.inbox import DEFAULT_INBOX_LIMIT, INBOX_REASONS, MAX_INBOX_LIMIT
-from bot.store.store import MAX_NOTICE_LIMIT, MAX_PHOTO_BYTES, PHOTO_TYPES
+from bot.store.inbox import INBOX_REASONS
+from bot.store.validation import MAX_PHOTO_BYTES, PHOTO_TYPES
 
 blueprint = Blueprint("officials_api", url_prefix="/api/v1")
 
-MAX_LIMIT = 5000
-DEFAULT_LIMIT = 100
-DEFAULT_NOTICE_LIMIT = 20
-SITE_KINDS = ("emergency_site", "shelter", "welfare_shelter")
+HANDLED = {"false": False, "true": True, "all": None}
 ATTRIBUTION = [
     "出典：国土地理院「指定緊急避難場所データ」「指定避難所データ」（2025年10月27日取得）を加工して作成",
     "出典：3D都市モデル（Project PLATEAU）沼津市（2021年度）・福岡市（2024年度）（国土交通省）を加工して作成",
     "出典：国土数値情報（国土交通省）を加工して作成",
 ]
-REPORT_FIELDS = (
-    "category",
-    "text",
-    "lat",
-    "lon",
-    "place_text",
-    "accuracy_m",
-    "headcount",
-    "needs",
-    "urgency",
-    "shelter_id",
-    "reported_at",
-)
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
@@ -124,31 +113,22 @@ async def me(request: Request) -> HTTPResponse:
 @blueprint.get("/reports")
 @require_role("viewer")
 async def list_reports(request: Request) -> HTTPResponse:
-    check_known(
-        request, ("since", "until", "category", "status", "bbox", "q", "limit", "cursor", "format")
+    params = query(request, ReportsQuery)
+    report_query = ReportQuery(
+        since=params.since,
+        until=params.until,
+        categories=params.category,
+        statuses=params.status,
+        bbox=params.bbox,
+        q=params.q or None,
+        limit=params.limit,
+        cursor=params.cursor or None,
     )
-    fmt = single(request, "format", 10) or "geojson"
-    if fmt not in ("geojson", "csv"):
-        raise ApiError(400, "format must be geojson or csv")
-    since, until = time_param(request, "since"), time_param(request, "until")
-    if since and until and since >= until:
-        raise ApiError(400, "since must be earlier than until")
-    q = single(request, "q", 100)
-    query = ReportQuery(
-        since=since,
-        until=until,
-        categories=choices(request, "category", vocab.CATEGORIES),
-        statuses=choices(request, "status", vocab.REPORT_STATUSES),
-        bbox=bbox_param(request),
-        q=q or None,
-        limit=int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        cursor=single(request, "cursor", 200) or None,
-    )
-    page = await run_blocking(store_of(request.app).list_reports, query)
+    page = await run_blocking(store_of(request.app).list_reports, report_query)
     headers = {"Cache-Control": "no-store"}
     if page.next_cursor:
         headers["X-Next-Cursor"] = page.next_cursor
-    if fmt == "csv":
+    if params.format == "csv":
         headers["Content-Disposition"] = 'attachment; filename="reports.csv"'
         return raw(
             reports_csv(page.reports),
@@ -166,14 +146,7 @@ async def list_reports(request: Request) -> HTTPResponse:
 @blueprint.post("/reports")
 @require_role("operator")
 async def create_report(request: Request) -> HTTPResponse:
-    body = json_object(request, REPORT_FIELDS)
-    if "category" not in body:
-        raise ApiError(400, "category is required")
-    fields: dict[str, Any] = dict(body)
-    if fields.get("reported_at") is not None:
-        if not isinstance(fields["reported_at"], str):
-            raise ApiError(400, "reported_at must be an ISO 8601 string")
-        fields["reported_at"] = parse_time(fields["reported_at"], "reported_at")
+    fields = json_body(request, ReportIn).dict(exclude_unset=True)
     official = request.ctx.official
     report = await run_blocking(
         store_of(request.app).create_report, channel="staff", by=official.name, **fields
@@ -188,7 +161,7 @@ async def create_report(request: Request) -> HTTPResponse:
 @blueprint.get("/reports/<report_id>")
 @require_role("viewer")
 async def get_report(request: Request, report_id: str) -> HTTPResponse:
-    check_known(request, ())
+    query(request, NoQuery)
     rid = _report_id(report_id)
     store = store_of(request.app)
 
@@ -205,18 +178,16 @@ async def get_report(request: Request, report_id: str) -> HTTPResponse:
 @require_role("operator")
 async def patch_report(request: Request, report_id: str) -> HTTPResponse:
     rid = _report_id(report_id)
-    body = json_object(request, ("status", "note", "duplicate_of"))
-    status = body.get("status")
-    if not isinstance(status, str):
-        raise ApiError(400, f"status is required: one of {', '.join(vocab.REPORT_STATUSES)}")
-    dup = body.get("duplicate_of")
-    if dup is not None and (isinstance(dup, bool) or not isinstance(dup, int)):
-        raise ApiError(400, "duplicate_of must be a report id (integer)")
+    body = json_body(request, StatusChange)
     store = store_of(request.app)
 
     def change() -> dict[str, Any]:
         report = store.change_status(
-            rid, status, by=request.ctx.official.name, note=body.get("note"), duplicate_of=dup
+            rid,
+            body.status,
+            by=request.ctx.official.name,
+            note=body.note,
+            duplicate_of=body.duplicate_of,
         )
         props = report_properties(report)
         props["history"] = [h.to_dict() for h in store.report_history(rid)]
@@ -270,10 +241,8 @@ async def get_photo(request: Request, ref: str) -> HTTPResponse:
 @blueprint.get("/evacuees/summary")
 @require_role("viewer")
 async def evacuee_summary(request: Request) -> HTTPResponse:
-    check_known(request, ("bbox", "cell"))
-    bbox = bbox_param(request)
-    cell = float_param(request, "cell", 0.001, 1.0)
-    summary = await run_blocking(store_of(request.app).evacuee_summary, bbox, cell)
+    params = query(request, EvacueeSummaryQuery)
+    summary = await run_blocking(store_of(request.app).evacuee_summary, params.bbox, params.cell)
     summary["labels"] = {"place_types": vocab.PLACE_TYPES, "vulnerable": vocab.VULNERABLE_KEYS}
     return _json(summary, headers={"Cache-Control": "no-store"})
 
@@ -282,17 +251,13 @@ async def evacuee_summary(request: Request) -> HTTPResponse:
 @blueprint.get("/shelters")
 @require_role("viewer")
 async def list_shelters(request: Request) -> HTTPResponse:
-    check_known(request, ("bbox", "kind", "limit"))
-    bbox = bbox_param(request) or (-180.0, -90.0, 180.0, 90.0)
-    kind = single(request, "kind", 20)
-    if kind is not None and kind not in SITE_KINDS:
-        raise ApiError(400, f"kind must be one of {', '.join(SITE_KINDS)}")
-    limit = int_param(request, "limit", 1000, 1, MAX_LIMIT)
+    params = query(request, SheltersQuery)
+    bbox = params.bbox or (-180.0, -90.0, 180.0, 90.0)
     index = gis_index(request.app)
     store = store_of(request.app)
 
     def load() -> dict[str, Any]:
-        sites = index.sites_in_bbox(*bbox, kind=kind, limit=limit)
+        sites = index.sites_in_bbox(*bbox, kind=params.kind, limit=params.limit)
         latest = store.latest_shelter_status([s.id for s in sites])
         meta = getattr(index, "meta", None) or []
         return feature_collection(
@@ -307,22 +272,16 @@ async def list_shelters(request: Request) -> HTTPResponse:
 @blueprint.put("/shelters/<shelter_id>/status")
 @require_role("operator")
 async def put_shelter_status(request: Request, shelter_id: str) -> HTTPResponse:
-    body = json_object(request, ("status", "congestion", "shortages"))
+    body = json_body(request, ShelterStatusIn)
     index = gis_index(request.app)
     if len(shelter_id) > 32 or index.get_site(shelter_id) is None:
         raise ApiError(404, f"no designated site with 共通ID {shelter_id[:32]!r}")
-    status = body.get("status")
-    if not isinstance(status, str):
-        raise ApiError(400, "status is required: open or closed")
-    congestion = body.get("congestion")
-    if congestion is not None and not isinstance(congestion, str):
-        raise ApiError(400, f"congestion must be one of {', '.join(vocab.CONGESTION)}")
     row = await run_blocking(
         store_of(request.app).set_shelter_status,
         shelter_id,
-        status,
-        congestion,
-        body.get("shortages") or [],
+        body.status,
+        body.congestion,
+        body.shortages,
         request.ctx.official.name,
     )
     return _json({"shelter_status": row.to_dict()})
@@ -332,9 +291,8 @@ async def put_shelter_status(request: Request, shelter_id: str) -> HTTPResponse:
 @blueprint.get("/notices")
 @require_role("viewer")
 async def list_notices(request: Request) -> HTTPResponse:
-    check_known(request, ("limit",))
-    limit = int_param(request, "limit", DEFAULT_NOTICE_LIMIT, 1, MAX_NOTICE_LIMIT)
-    rows = await run_blocking(store_of(request.app).latest_notices, limit)
+    params = query(request, NoticesQuery)
+    rows = await run_blocking(store_of(request.app).latest_notices, params.limit)
     return _json(
         {"notices": [n.to_dict() for n in rows], "count": len(rows)},
         headers={"Cache-Control": "no-store"},
@@ -345,22 +303,12 @@ async def list_notices(request: Request) -> HTTPResponse:
 @require_role("operator")
 async def create_notice(request: Request) -> HTTPResponse:
     """Store a notice; with ``broadcast: true`` send it on every channel (201 either way)."""
-    body = json_object(request, ("title", "body", "severity", "broadcast"))
-    for name in ("title", "body", "severity"):
-        if not isinstance(body.get(name), str):
-            raise ApiError(400, f"{name} is required (a string)")
-    send = body.get("broadcast", False)
-    if not isinstance(send, bool):
-        raise ApiError(400, "broadcast must be true or false")
+    body = json_body(request, NoticeIn)
     store = store_of(request.app)
     notice = await run_blocking(
-        store.create_notice,
-        body["title"],
-        body["body"],
-        body["severity"],
-        request.ctx.official.name,
+        store.create_notice, body.title, body.body, body.severity, request.ctx.official.name
     )
-    if send:
+    if body.broadcast:
         outcomes = await notice_sender.broadcast(broadcast_config(request.app), notice)
 
         def record() -> Any:
@@ -374,25 +322,19 @@ async def create_notice(request: Request) -> HTTPResponse:
 
 
 # ---------------------------------------------------------------------- inbox
-HANDLED_CHOICES = {"false": False, "true": True, "all": None}
-
-
 @blueprint.get("/messages")
 @require_role("operator")
 async def list_messages(request: Request) -> HTTPResponse:
     """The 未対応メッセージ inbox: danger first, then messages with a place, then newest."""
-    check_known(request, ("handled", "since", "limit", "cursor"))
-    handled_s = single(request, "handled", 5) or "false"
-    if handled_s not in HANDLED_CHOICES:
-        raise ApiError(400, "handled must be true, false or all")
+    params = query(request, MessagesQuery)
     store = store_of(request.app)
-    since = time_param(request, "since")
-    limit = int_param(request, "limit", DEFAULT_INBOX_LIMIT, 1, MAX_INBOX_LIMIT)
-    cursor = single(request, "cursor", 200) or None
 
     def load() -> dict[str, Any]:
         page = store.list_inbox(
-            handled=HANDLED_CHOICES[handled_s], since=since, limit=limit, cursor=cursor
+            handled=HANDLED[params.handled],
+            since=params.since,
+            limit=params.limit,
+            cursor=params.cursor or None,
         )
         return {
             "messages": [message_properties(m) for m in page.items],
@@ -412,15 +354,12 @@ async def list_messages(request: Request) -> HTTPResponse:
 @require_role("operator")
 async def patch_message(request: Request, message_id: str) -> HTTPResponse:
     mid = _path_id(message_id, "message")
-    body = json_object(request, ("handled", "note"))
-    handled = body.get("handled")
-    if not isinstance(handled, bool):
-        raise ApiError(400, "handled is required: true or false")
+    body = json_body(request, MessageHandled)
     store = store_of(request.app)
 
     def change() -> dict[str, Any]:
         message = store.set_message_handled(
-            mid, handled=handled, by=request.ctx.official.name, note=body.get("note")
+            mid, handled=body.handled, by=request.ctx.official.name, note=body.note
         )
         props = message_properties(message)
         props["history"] = [h.to_dict() for h in store.message_history(mid)]
@@ -434,17 +373,18 @@ async def patch_message(request: Request, message_id: str) -> HTTPResponse:
 async def report_from_message(request: Request, message_id: str) -> HTTPResponse:
     """Turn an inbox message into a report (the message becomes handled and linked)."""
     mid = _path_id(message_id, "message")
-    body = json_object(request, ("category", "urgency", "place_text", "lat", "lon"))
-    if not isinstance(body.get("category"), str):
-        raise ApiError(400, f"category is required: one of {', '.join(vocab.CATEGORIES)}")
-    if "urgency" in body and not isinstance(body["urgency"], str):
-        raise ApiError(400, f"urgency must be one of {', '.join(vocab.URGENCIES)}")
+    body = json_body(request, MessageToReport)
     store = store_of(request.app)
 
     def convert() -> dict[str, Any]:
-        fields = {k: body[k] for k in ("urgency", "place_text", "lat", "lon") if k in body}
         report = store.report_from_message(
-            mid, category=body["category"], by=request.ctx.official.name, **fields
+            mid,
+            category=body.category,
+            urgency=body.urgency,
+            place_text=body.place_text,
+            lat=body.lat,
+            lon=body.lon,
+            by=request.ctx.official.name,
         )
         props = message_properties(store.get_inbox_message(mid))
         props["history"] = [h.to_dict() for h in store.message_history(mid)]
@@ -465,11 +405,8 @@ async def list_officials(request: Request) -> HTTPResponse:
 @blueprint.post("/officials")
 @require_role("admin")
 async def add_official(request: Request) -> HTTPResponse:
-    body = json_object(request, ("name", "role"))
-    name, role = body.get("name"), body.get("role")
-    if not isinstance(name, str) or not isinstance(role, str):
-        raise ApiError(400, "name and role (viewer, operator or admin) are required")
-    official, token = await run_blocking(store_of(request.app).add_official, name, role)
+    body = json_body(request, OfficialIn)
+    official, token = await run_blocking(store_of(request.app).add_official, body.name, body.role)
     return _json({"official": official.to_dict(), "token": token}, status=201)
 
 

@@ -1,651 +1,354 @@
-"""OpenAPI 3.0 document of ``/api/v1`` (hand-written, kept beside the routes it describes)."""
+"""OpenAPI 3.0 document of ``/api/v1``, generated from the models the API validates with.
+
+Request bodies and query parameters come from :mod:`bot.officials.schemas`, answers from
+:mod:`bot.officials.responses`; ``components.schemas`` is generated from both. What is written
+here by hand is only what a model cannot say: each operation's path, summary, role and which
+models and answers it has.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from bot.store import vocab
-from bot.store.inbox import DEFAULT_INBOX_LIMIT, INBOX_ACTIONS, INBOX_REASONS, MAX_INBOX_LIMIT
+from pydantic import BaseModel
+from pydantic.fields import SHAPE_LIST
+from pydantic.schema import schema as pydantic_schema
+
+from bot.officials import responses as r
+from bot.officials import schemas as q
+from bot.store import validation as v
+
+REF = "#/components/schemas/{model}"
+PHOTO_TYPES = tuple(v.PHOTO_TYPES)
 
 
-def _param(
-    name: str,
-    desc: str,
-    schema: dict[str, Any],
-    required: bool = False,
-    where: str = "query",
-    explode: bool | None = None,
-) -> dict[str, Any]:
-    p: dict[str, Any] = {
-        "name": name,
-        "in": where,
-        "required": required,
-        "description": desc,
-        "schema": schema,
-    }
-    if explode is not None:
-        p["explode"] = explode
-    return p
+@dataclass
+class Op:
+    """One operation: where, who, what it takes and what it answers."""
+
+    method: str
+    path: str
+    summary: str
+    role: str | None  # None: no token needed
+    query: type[q.QueryModel] | None = None
+    body: type[BaseModel] | None = None
+    ok: tuple[int, str, type[BaseModel] | None] = (200, "OK", None)
+    errors: dict[int, str] = field(default_factory=dict)
+    description: str | None = None
+    extra_content: dict[str, Any] = field(default_factory=dict)
+    raw_body: dict[str, Any] | None = None
 
 
-def _err(desc: str) -> dict[str, Any]:
-    return {
-        "description": desc,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-ERRORS = {
-    "400": _err("invalid parameter or body"),
-    "401": _err("missing or unknown token"),
-    "403": _err("role too low"),
+PATH_PARAMS = {
+    "report_id": ("report id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
+    "message_id": ("inbox message id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
+    "ref": ("photo ref (content hash and extension)", {"type": "string"}),
+    "shelter_id": ("共通ID of a designated site", {"type": "string", "maxLength": 32}),
+    "name": ("official's name", {"type": "string", "maxLength": 100}),
 }
-BBOX = _param(
-    "bbox",
-    "minLon,minLat,maxLon,maxLat (WGS84 / JGD2011 degrees)",
-    {"type": "string", "example": "141.2,42.9,141.5,43.2"},
+
+OPERATIONS: tuple[Op, ...] = (
+    Op("get", "/api/v1/openapi.json", "This document", None),
+    Op(
+        "get",
+        "/api/v1/meta",
+        "Vocabularies, labels, attribution and map settings (no personal data)",
+        None,
+        ok=(200, "meta", r.Meta),
+    ),
+    Op("get", "/api/v1/me", "The official holding the token", "viewer", ok=(200, "who", r.Me)),
+    Op(
+        "get",
+        "/api/v1/reports",
+        "Reports, newest first",
+        "viewer",
+        query=q.ReportsQuery,
+        ok=(200, "GeoJSON FeatureCollection (or CSV with format=csv)", r.ReportCollection),
+        extra_content={"text/csv": {"schema": {"type": "string"}}},
+    ),
+    Op(
+        "post",
+        "/api/v1/reports",
+        "Log a report taken by phone or radio (channel staff)",
+        "operator",
+        body=q.ReportIn,
+        ok=(201, "the stored report", r.ReportEnvelope),
+    ),
+    Op(
+        "get",
+        "/api/v1/reports/{report_id}",
+        "One report with its status history",
+        "viewer",
+        query=q.NoQuery,
+        ok=(200, "the report and its audit log", r.ReportEnvelope),
+        errors={404: "no such report"},
+    ),
+    Op(
+        "patch",
+        "/api/v1/reports/{report_id}",
+        "Change the status; every move is written to the audit log",
+        "operator",
+        body=q.StatusChange,
+        ok=(200, "the report and its audit log", r.ReportEnvelope),
+        errors={404: "no such report", 409: "status move not allowed"},
+    ),
+    Op(
+        "post",
+        "/api/v1/reports/{report_id}/photos",
+        "Attach a photo; the body is the image (at most 10 MiB)",
+        "operator",
+        ok=(201, "photo ref and URL", r.PhotoRef),
+        errors={404: "no such report", 413: "too large", 415: "not an image type"},
+        raw_body={
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES},
+        },
+    ),
+    Op(
+        "get",
+        "/api/v1/photos/{ref}",
+        "A report photo",
+        "viewer",
+        errors={404: "no such photo"},
+        extra_content={t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES},
+    ),
+    Op(
+        "get",
+        "/api/v1/evacuees/summary",
+        "People by place type, needing help, and per grid cell",
+        "viewer",
+        query=q.EvacueeSummaryQuery,
+        ok=(200, "summary", r.EvacueeSummary),
+    ),
+    Op(
+        "get",
+        "/api/v1/shelters",
+        "Designated sites with their latest status",
+        "viewer",
+        query=q.SheltersQuery,
+        ok=(200, "GeoJSON FeatureCollection", r.SiteCollection),
+        errors={503: "GIS index not loaded (gis_loading with Retry-After, or gis_unavailable)"},
+    ),
+    Op(
+        "put",
+        "/api/v1/shelters/{shelter_id}/status",
+        "Set a shelter's status",
+        "operator",
+        body=q.ShelterStatusIn,
+        ok=(200, "the stored status", r.ShelterStatusEnvelope),
+        errors={404: "unknown 共通ID", 503: "GIS index not loaded"},
+    ),
+    Op(
+        "get",
+        "/api/v1/notices",
+        "Recent notices, newest first, with each channel's broadcast outcome",
+        "viewer",
+        query=q.NoticesQuery,
+        ok=(200, "notices", r.NoticeList),
+    ),
+    Op(
+        "post",
+        "/api/v1/notices",
+        "Store a notice and, with broadcast, send it on LINE and Telegram",
+        "operator",
+        body=q.NoticeIn,
+        ok=(201, "the stored (and broadcast) notice", r.NoticeEnvelope),
+        description="The notice is stored first. With `broadcast: true` it is sent through "
+        "every configured channel (LINE broadcast to all friends; the Telegram channel "
+        "TELEGRAM_NOTICE_CHAT_ID); the text ends with the emergency numbers 119 / 110. "
+        "The answer is 201 even when a channel failed or is not configured: see "
+        "`notice.broadcast` per channel.",
+    ),
+    Op(
+        "get",
+        "/api/v1/messages",
+        "The 未対応メッセージ inbox: resident messages the bot could not act on",
+        "operator",
+        query=q.MessagesQuery,
+        ok=(200, "one page of messages", r.MessagePage),
+        description="Messages that ended in a fallback, an out-of-scope answer or a cancelled "
+        "form; danger first, then messages with a place word or a location, then newest. "
+        "`unhandled` is the number of open messages (the badge).",
+    ),
+    Op(
+        "patch",
+        "/api/v1/messages/{message_id}",
+        "Mark a message handled, or open again (audited)",
+        "operator",
+        body=q.MessageHandled,
+        ok=(200, "the message with its history", r.MessageEnvelope),
+        errors={404: "no such message"},
+    ),
+    Op(
+        "post",
+        "/api/v1/messages/{message_id}/report",
+        "Turn a message into a report in one step",
+        "operator",
+        body=q.MessageToReport,
+        ok=(201, "the new report and the handled message", r.MessageReported),
+        errors={404: "no such message", 409: "already turned into a report"},
+        description="The report gets the message's text, channel, resident and time; place "
+        "and location default to the message's. The message becomes handled and links the "
+        "report. A message already turned into a report is a 409 (invalid_transition).",
+    ),
+    Op(
+        "get", "/api/v1/officials", "List officials", "admin", ok=(200, "officials", r.OfficialList)
+    ),
+    Op(
+        "post",
+        "/api/v1/officials",
+        "Add an official; the token is returned once",
+        "admin",
+        body=q.OfficialIn,
+        ok=(201, "the official and the token", r.OfficialCreated),
+    ),
+    Op(
+        "delete",
+        "/api/v1/officials/{name}",
+        "Revoke an official's token",
+        "admin",
+        ok=(200, "revoked", r.Revoked),
+        errors={404: "no such active official"},
+    ),
 )
-REPORT_ID = _param("report_id", "report id", {"type": "integer", "minimum": 1}, True, "path")
-MESSAGE_ID = _param(
-    "message_id", "inbox message id", {"type": "integer", "minimum": 1}, True, "path"
-)
 
 
-def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+    }
 
 
-def _ok(
-    desc: str, schema: dict[str, Any] | None = None, ctype: str = "application/json"
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": desc}
-    if schema is not None:
-        out["content"] = {ctype: {"schema": schema}}
+def _ref(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def query_parameters(model: type[q.QueryModel]) -> list[dict[str, Any]]:
+    """The model's fields as OpenAPI query parameters (lists: repeatable or comma-separated)."""
+    props = model.schema(ref_template=REF)["properties"]
+    out = []
+    for name, f in model.__fields__.items():
+        prop = dict(props[name])
+        description = prop.pop("description", None) or ""
+        example = f.field_info.extra.get("example")
+        prop.pop("example", None)
+        prop.pop("nullable", None)  # a parameter is absent, never null
+        param: dict[str, Any] = {
+            "name": f.alias,
+            "in": "query",
+            "required": f.required,
+            "description": description,
+            "schema": prop,
+        }
+        if f.shape == SHAPE_LIST:
+            param["style"], param["explode"] = "form", True
+        if example is not None:
+            param["example"] = example
+        out.append(param)
     return out
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    out = []
+    for name, (description, schema) in PATH_PARAMS.items():
+        if "{" + name + "}" in path:
+            out.append(
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "description": description,
+                    "schema": schema,
+                }
+            )
+    return out
+
+
+def _operation(op: Op) -> dict[str, Any]:
+    role = f" ({op.role}+)" if op.role in ("viewer", "operator") else f" ({op.role})"
+    out: dict[str, Any] = {"summary": op.summary + (role if op.role else "")}
+    if op.description:
+        out["description"] = op.description
+    if op.role is None:
+        out["security"] = []
+    params = _path_parameters(op.path)
+    if op.query is not None:
+        params += query_parameters(op.query)
+    if params:
+        out["parameters"] = params
+    if op.body is not None:
+        media: dict[str, Any] = {"schema": _ref(op.body)}
+        example = getattr(op.body, "example", None)
+        if example is not None:
+            media["example"] = example
+        out["requestBody"] = {"required": True, "content": {"application/json": media}}
+    elif op.raw_body is not None:
+        out["requestBody"] = op.raw_body
+    status, description, model = op.ok
+    ok: dict[str, Any] = {"description": description}
+    content: dict[str, Any] = {}
+    if model is not None:
+        ctype = "application/geo+json" if model.__name__.endswith("Collection") else None
+        content[ctype or "application/json"] = {"schema": _ref(model)}
+    elif op.path.endswith("openapi.json"):
+        content["application/json"] = {"schema": {"type": "object"}}
+    content.update(op.extra_content)
+    if content:
+        ok["content"] = content
+    if status == 200 and op.path == "/api/v1/reports" and op.method == "get":
+        ok["headers"] = {"X-Next-Cursor": {"schema": {"type": "string"}}}
+    responses: dict[str, Any] = {str(status): ok}
+    if op.query is not None or op.body is not None or op.raw_body is not None or "{" in op.path:
+        responses["400"] = _error("invalid parameter or body")
+    if op.role is not None:
+        responses["401"] = _error("missing or unknown token")
+        responses["403"] = _error(f"role below {op.role}")
+    for code, text in op.errors.items():
+        responses[str(code)] = _error(text)
+    responses["default"] = _error("any other error, in the same shape")
+    out["responses"] = responses
+    return out
+
+
+def _const_to_enum(node: Any) -> None:
+    """OpenAPI 3.0 has no ``const``: write it as a one-value enum."""
+    if isinstance(node, dict):
+        if "const" in node:
+            node["enum"] = [node.pop("const")]
+        for value in node.values():
+            _const_to_enum(value)
+    elif isinstance(node, list):
+        for value in node:
+            _const_to_enum(value)
 
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
-    report_in: dict[str, Any] = {
-        "type": "object",
-        "required": ["category"],
-        "additionalProperties": False,
-        "properties": {
-            "category": {"type": "string", "enum": list(vocab.CATEGORIES)},
-            "text": {"type": "string", "maxLength": 4000},
-            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "lon": {"type": "number", "minimum": -180, "maximum": 180},
-            "place_text": {"type": "string", "maxLength": 500},
-            "accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000},
-            "headcount": {"type": "integer", "minimum": 0, "maximum": 10000},
-            "needs": {
-                "type": "array",
-                "maxItems": 20,
-                "items": {"type": "string", "maxLength": 64},
-            },
-            "urgency": {"type": "string", "enum": list(vocab.URGENCIES)},
-            "shelter_id": {"type": "string", "maxLength": 32, "description": "共通ID"},
-            "reported_at": {"type": "string", "format": "date-time"},
-        },
-    }
-    report = {
-        "type": "object",
-        "properties": {
-            **report_in["properties"],
-            "id": {"type": "integer"},
-            "status": {"type": "string", "enum": list(vocab.REPORT_STATUSES)},
-            "channel": {"type": "string"},
-            "received_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "duplicate_of": {"type": "integer", "nullable": True},
-            "photos": {"type": "array", "items": {"type": "string"}},
-            "photo_urls": {"type": "array", "items": {"type": "string"}},
-            "category_label": {"type": "string"},
-            "status_label": {"type": "string"},
-        },
-    }
-    paths: dict[str, Any] = {
-        "/api/v1/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "security": [],
-                "responses": {"200": _ok("OpenAPI document")},
-            }
-        },
-        "/api/v1/meta": {
-            "get": {
-                "summary": "Vocabularies, labels, attribution and map settings",
-                "security": [],
-                "responses": {"200": _ok("meta")},
-            }
-        },
-        "/api/v1/me": {
-            "get": {
-                "summary": "The official holding the token (viewer+)",
-                "responses": {"200": _ok("name and role"), **ERRORS},
-            }
-        },
-        "/api/v1/reports": {
-            "get": {
-                "summary": "Reports, newest first (viewer+)",
-                "parameters": [
-                    _param(
-                        "since",
-                        "reported at or after (ISO 8601; no offset = JST)",
-                        {"type": "string", "format": "date-time"},
-                    ),
-                    _param(
-                        "until",
-                        "reported before (ISO 8601; no offset = JST)",
-                        {"type": "string", "format": "date-time"},
-                    ),
-                    _param(
-                        "category",
-                        "repeatable or comma-separated",
-                        {
-                            "type": "array",
-                            "items": {"type": "string", "enum": list(vocab.CATEGORIES)},
-                        },
-                        explode=True,
-                    ),
-                    _param(
-                        "status",
-                        "repeatable or comma-separated",
-                        {
-                            "type": "array",
-                            "items": {"type": "string", "enum": list(vocab.REPORT_STATUSES)},
-                        },
-                        explode=True,
-                    ),
-                    BBOX,
-                    _param(
-                        "q",
-                        "text contained in the report text or place (case-insensitive)",
-                        {"type": "string", "maxLength": 100},
-                    ),
-                    _param(
-                        "limit",
-                        "page size",
-                        {"type": "integer", "minimum": 1, "maximum": 5000, "default": 100},
-                    ),
-                    _param(
-                        "cursor",
-                        "next_cursor of the previous page (also in X-Next-Cursor)",
-                        {"type": "string", "maxLength": 200},
-                    ),
-                    _param(
-                        "format",
-                        "geojson (default) or csv (UTF-8 with BOM, JST times)",
-                        {"type": "string", "enum": ["geojson", "csv"]},
-                    ),
-                ],
-                "responses": {
-                    "200": {
-                        "description": "GeoJSON FeatureCollection (properties = report fields, plus next_cursor) or CSV",
-                        "headers": {"X-Next-Cursor": {"schema": {"type": "string"}}},
-                        "content": {
-                            "application/geo+json": {"schema": {"type": "object"}},
-                            "text/csv": {"schema": {"type": "string"}},
-                        },
-                    },
-                    **ERRORS,
-                },
-            },
-            "post": {
-                "summary": "Log a report taken by phone or radio (operator+; channel staff)",
-                "requestBody": _json_body(report_in),
-                "responses": {
-                    "201": _ok("created", {"type": "object", "properties": {"report": report}}),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/reports/{report_id}": {
-            "get": {
-                "summary": "One report with its status history (viewer+)",
-                "parameters": [REPORT_ID],
-                "responses": {
-                    "200": _ok("report", {"type": "object", "properties": {"report": report}}),
-                    "404": _err("no such report"),
-                    **ERRORS,
-                },
-            },
-            "patch": {
-                "summary": "Change the status (operator+); every move is written to the audit log",
-                "parameters": [REPORT_ID],
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["status"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "status": {"type": "string", "enum": list(vocab.REPORT_STATUSES)},
-                            "note": {"type": "string", "maxLength": 2000},
-                            "duplicate_of": {"type": "integer"},
-                        },
-                    }
-                ),
-                "responses": {
-                    "200": _ok("updated report"),
-                    "404": _err("no such report"),
-                    "409": _err("status move not allowed"),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/reports/{report_id}/photos": {
-            "post": {
-                "summary": "Attach a photo (operator+); body is the image",
-                "parameters": [REPORT_ID],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        t: {"schema": {"type": "string", "format": "binary"}}
-                        for t in ("image/jpeg", "image/png", "image/webp", "image/gif")
-                    },
-                },
-                "responses": {
-                    "201": _ok("photo ref and URL"),
-                    "415": _err("not an image type"),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/photos/{ref}": {
-            "get": {
-                "summary": "A report photo (viewer+)",
-                "parameters": [_param("ref", "photo ref", {"type": "string"}, True, "path")],
-                "responses": {
-                    "200": {"description": "image"},
-                    "404": _err("no such photo"),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/evacuees/summary": {
-            "get": {
-                "summary": "People by place type, needing help, and per grid cell (viewer+)",
-                "parameters": [
-                    BBOX,
-                    _param(
-                        "cell",
-                        "grid cell size in degrees (adds cells)",
-                        {"type": "number", "minimum": 0.001, "maximum": 1},
-                    ),
-                ],
-                "responses": {"200": _ok("summary"), **ERRORS},
-            },
-        },
-        "/api/v1/shelters": {
-            "get": {
-                "summary": "Designated sites with their latest status (viewer+)",
-                "parameters": [
-                    BBOX,
-                    _param(
-                        "kind",
-                        "site kind",
-                        {
-                            "type": "string",
-                            "enum": ["emergency_site", "shelter", "welfare_shelter"],
-                        },
-                    ),
-                    _param(
-                        "limit",
-                        "max sites",
-                        {"type": "integer", "minimum": 1, "maximum": 5000, "default": 1000},
-                    ),
-                ],
-                "responses": {
-                    "200": _ok("GeoJSON FeatureCollection"),
-                    "503": _err("GIS index not loaded"),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/shelters/{shelter_id}/status": {
-            "put": {
-                "summary": "Set a shelter's status (operator+)",
-                "parameters": [_param("shelter_id", "共通ID", {"type": "string"}, True, "path")],
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["status"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "status": {"type": "string", "enum": list(vocab.SHELTER_STATES)},
-                            "congestion": {"type": "string", "enum": list(vocab.CONGESTION)},
-                            "shortages": {
-                                "type": "array",
-                                "items": {"type": "string", "enum": list(vocab.SUPPLIES)},
-                            },
-                        },
-                    }
-                ),
-                "responses": {
-                    "200": _ok("stored status"),
-                    "404": _err("unknown 共通ID"),
-                    "503": _err("GIS index not loaded"),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/notices": {
-            "get": {
-                "summary": "Recent notices, newest first, with each channel's broadcast outcome (viewer+)",
-                "parameters": [
-                    _param(
-                        "limit",
-                        "number of notices",
-                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-                    )
-                ],
-                "responses": {
-                    "200": _ok(
-                        "notices",
-                        {
-                            "type": "object",
-                            "properties": {
-                                "notices": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Notice"},
-                                },
-                                "count": {"type": "integer"},
-                            },
-                        },
-                    ),
-                    **ERRORS,
-                },
-            },
-            "post": {
-                "summary": "Store a notice and, with broadcast, send it on LINE and Telegram (operator+)",
-                "description": "The notice is stored first. With `broadcast: true` it is sent through "
-                "every configured channel (LINE broadcast to all friends; the Telegram channel "
-                "TELEGRAM_NOTICE_CHAT_ID); the text ends with the emergency numbers 119 / 110. "
-                "The answer is 201 even when a channel failed or is not configured: see "
-                "`notice.broadcast` per channel.",
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["title", "body", "severity"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "title": {"type": "string", "minLength": 1, "maxLength": 100},
-                            "body": {"type": "string", "minLength": 1, "maxLength": 1000},
-                            "severity": {
-                                "type": "string",
-                                "enum": list(vocab.NOTICE_SEVERITIES),
-                                "description": "emergency for 避難指示 and other orders",
-                            },
-                            "broadcast": {"type": "boolean", "default": False},
-                        },
-                    }
-                ),
-                "responses": {
-                    "201": _ok(
-                        "stored (and broadcast) notice",
-                        {
-                            "type": "object",
-                            "properties": {"notice": {"$ref": "#/components/schemas/Notice"}},
-                        },
-                    ),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/messages": {
-            "get": {
-                "summary": "The 未対応メッセージ inbox: resident messages the bot could not act on "
-                "(operator+)",
-                "description": "Messages that ended in a fallback, an out-of-scope answer or a "
-                "cancelled form; danger first, then messages with a place word or a location, "
-                "then newest. `unhandled` is the number of open messages (the badge).",
-                "parameters": [
-                    _param(
-                        "handled",
-                        "false (default): open messages; true: handled ones; all",
-                        {"type": "string", "enum": ["false", "true", "all"], "default": "false"},
-                    ),
-                    _param(
-                        "since",
-                        "received at or after (ISO 8601; no offset = JST)",
-                        {"type": "string", "format": "date-time"},
-                    ),
-                    _param(
-                        "limit",
-                        "page size",
-                        {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_INBOX_LIMIT,
-                            "default": DEFAULT_INBOX_LIMIT,
-                        },
-                    ),
-                    _param(
-                        "cursor",
-                        "next_cursor of the previous page (also in X-Next-Cursor)",
-                        {"type": "string", "maxLength": 200},
-                    ),
-                ],
-                "responses": {
-                    "200": _ok(
-                        "one page of messages",
-                        {
-                            "type": "object",
-                            "properties": {
-                                "messages": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/InboxMessage"},
-                                },
-                                "count": {"type": "integer"},
-                                "unhandled": {"type": "integer"},
-                                "next_cursor": {"type": "string", "nullable": True},
-                            },
-                        },
-                    ),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/messages/{message_id}": {
-            "patch": {
-                "summary": "Mark a message handled, or open again (operator+; audited)",
-                "parameters": [MESSAGE_ID],
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["handled"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "handled": {"type": "boolean"},
-                            "note": {"type": "string", "maxLength": 2000},
-                        },
-                    }
-                ),
-                "responses": {
-                    "200": _ok(
-                        "the message with its history",
-                        {
-                            "type": "object",
-                            "properties": {
-                                "message": {"$ref": "#/components/schemas/InboxMessage"}
-                            },
-                        },
-                    ),
-                    "404": _err("no such message"),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/messages/{message_id}/report": {
-            "post": {
-                "summary": "Turn a message into a report in one step (operator+)",
-                "description": "The report gets the message's text, channel, resident and time; "
-                "place and location default to the message's. The message becomes handled and "
-                "links the report. A message already turned into a report is a 409.",
-                "parameters": [MESSAGE_ID],
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["category"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "category": {"type": "string", "enum": list(vocab.CATEGORIES)},
-                            "urgency": {
-                                "type": "string",
-                                "enum": list(vocab.URGENCIES),
-                                "default": "high",
-                            },
-                            "place_text": {"type": "string", "maxLength": 500},
-                            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                            "lon": {"type": "number", "minimum": -180, "maximum": 180},
-                        },
-                    }
-                ),
-                "responses": {
-                    "201": _ok(
-                        "the new report and the handled message",
-                        {
-                            "type": "object",
-                            "properties": {
-                                "report": {"$ref": "#/components/schemas/Report"},
-                                "message": {"$ref": "#/components/schemas/InboxMessage"},
-                            },
-                        },
-                    ),
-                    "404": _err("no such message"),
-                    "409": _err("already turned into a report"),
-                    **ERRORS,
-                },
-            },
-        },
-        "/api/v1/officials": {
-            "get": {
-                "summary": "List officials (admin)",
-                "responses": {"200": _ok("officials"), **ERRORS},
-            },
-            "post": {
-                "summary": "Add an official; the token is returned once (admin)",
-                "requestBody": _json_body(
-                    {
-                        "type": "object",
-                        "required": ["name", "role"],
-                        "properties": {
-                            "name": {"type": "string", "maxLength": 100},
-                            "role": {"type": "string", "enum": list(vocab.ROLES)},
-                        },
-                    }
-                ),
-                "responses": {"201": _ok("official and token"), **ERRORS},
-            },
-        },
-        "/api/v1/officials/{name}": {
-            "delete": {
-                "summary": "Revoke an official's token (admin)",
-                "parameters": [_param("name", "official's name", {"type": "string"}, True, "path")],
-                "responses": {
-                    "200": _ok("revoked"),
-                    "404": _err("no such active official"),
-                    **ERRORS,
-                },
-            },
-        },
-    }
-    return {
+    models = [m for m in q.REQUEST_MODELS] + [m for m in r.RESPONSE_MODELS]
+    schemas = pydantic_schema(models, ref_template=REF)["definitions"]
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    document = {
         "openapi": "3.0.3",
         "info": {
             "title": "防災チャットボット officials' API",
             "version": "1",
             "description": "Reports, evacuee registrations, shelter status, notices to residents "
-            "and the inbox of resident messages the bot could not act on, for disaster officials. "
-            "Bearer token from `bosai officials add NAME --role ROLE`.",
+            "and the inbox of resident messages the bot could not act on, for disaster "
+            "officials. Bearer token from `bosai officials add NAME --role ROLE`. Every error "
+            "has the shape of `Error`.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["status", "code", "message"],
-                            "properties": {
-                                "status": {"type": "integer"},
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                            },
-                        }
-                    },
-                },
-                "Report": report,
-                "InboxMessage": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "channel": {"type": "string"},
-                        "text": {"type": "string", "maxLength": 2000},
-                        "reason": {"type": "string", "enum": list(INBOX_REASONS)},
-                        "reason_label": {"type": "string"},
-                        "intent": {"type": "string", "nullable": True},
-                        "confidence": {"type": "number", "nullable": True},
-                        "danger": {"type": "boolean"},
-                        "danger_terms": {"type": "array", "items": {"type": "string"}},
-                        "place_text": {"type": "string", "nullable": True},
-                        "lat": {"type": "number", "nullable": True},
-                        "lon": {"type": "number", "nullable": True},
-                        "has_place": {"type": "boolean"},
-                        "received_at": {"type": "string", "format": "date-time"},
-                        "handled": {"type": "boolean"},
-                        "handled_at": {"type": "string", "format": "date-time", "nullable": True},
-                        "handled_by": {"type": "string", "nullable": True},
-                        "handled_note": {"type": "string", "nullable": True},
-                        "report_id": {"type": "integer", "nullable": True},
-                        "history": {
-                            "type": "array",
-                            "description": "audit log (PATCH and report answers only)",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "action": {"type": "string", "enum": list(INBOX_ACTIONS)},
-                                    "by": {"type": "string"},
-                                    "note": {"type": "string", "nullable": True},
-                                    "report_id": {"type": "integer", "nullable": True},
-                                    "at": {"type": "string", "format": "date-time"},
-                                },
-                            },
-                        },
-                    },
-                },
-                "Notice": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "title": {"type": "string"},
-                        "body": {"type": "string"},
-                        "severity": {"type": "string", "enum": list(vocab.NOTICE_SEVERITIES)},
-                        "created_at": {"type": "string", "format": "date-time"},
-                        "created_by": {"type": "string"},
-                        "broadcast": {
-                            "type": "object",
-                            "description": "per channel (line, telegram); empty when not broadcast",
-                            "additionalProperties": {
-                                "type": "object",
-                                "properties": {
-                                    "status": {
-                                        "type": "string",
-                                        "enum": list(vocab.BROADCAST_STATUSES),
-                                    },
-                                    "detail": {"type": "string"},
-                                    "at": {"type": "string", "format": "date-time"},
-                                },
-                            },
-                        },
-                    },
-                },
-            },
+            "schemas": schemas,
         },
         "paths": paths,
     }
+    _const_to_enum(document)
+    return document

@@ -1,7 +1,8 @@
 """Fixtures for the officials' app: fresh settings + database per test, the app served live.
 
 sanic-testing is not installed in the project venv, so the real app is served on a free loopback
-port from a background thread (``app.create_server``) and exercised with ``requests``.
+port from a background thread (``app.create_server``) and exercised with ``requests``. Every
+answer of ``/api/v1`` is checked against the OpenAPI document (``tests/officials/contract.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import requests
 
 from bot.settings import get_settings
 from bot.store import Store, clear_stores, get_store
+from tests.officials.contract import check as check_against_openapi
 
 NOTICE_ENV_VARS = (
     "LINE_CHANNEL_ACCESS_TOKEN",
@@ -124,7 +126,9 @@ class Api:
         headers = dict(kw.pop("headers", {}) or {})
         if role is not None:
             headers["Authorization"] = f"Bearer {self.tokens[role]}"
-        return requests.request(method, self.url + path, headers=headers, timeout=30, **kw)
+        response = requests.request(method, self.url + path, headers=headers, timeout=30, **kw)
+        check_against_openapi(response)  # every answer a test sees matches the document
+        return response
 
     def get(self, path: str, role: str | None = "viewer", **kw: Any) -> requests.Response:
         return self.request("GET", path, role, **kw)
