@@ -87,7 +87,7 @@ class ActionKeepMessage(Action):
         places = [str(v) for v in entity_values(tracker, "place_text") if v]
         point = coords(tracker)
         confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
-        reason = _TOLD.get(intent or "", "unhandled")
+        reason = _TOLD.get(intent or "", "in_progress")
         try:
             store = resources.report_store()
             row = await resources.run_blocking(

@@ -31,6 +31,9 @@ INBOX_REASONS: dict[str, str] = {
     "fallback": "読み取れなかった",
     "out_of_scope": "対応範囲外",
     "cancelled_form": "入力の中断",
+    # A report or registration the resident started (an emergency included) and has not sent
+    # yet; handled when it is stored, left here when the resident cancels or stops answering.
+    "in_progress": "報告・登録の途中（未送信）",
     "unhandled": "未処理",
 }
 
