@@ -32,5 +32,5 @@ def create_app(settings: Settings | None = None, name: str = "bosai_officials") 
     app.blueprint(widget_bp)
     from bot.officials.setup import install as install_officials
 
-    install_officials(app)  # /api/v1 and the dashboard (issue 4)
+    install_officials(app)  # /api/v1 and the dashboard
     return app

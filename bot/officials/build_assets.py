@@ -34,6 +34,8 @@ FILES = [
         "markercluster/MarkerCluster.Default.css",
     ),
     ("leaflet.markercluster", "MIT-LICENCE.txt", "markercluster/LICENSE"),
+    ("socket.io-client", "dist/socket.io.min.js", "socket.io/socket.io.min.js"),
+    ("socket.io-client", "LICENSE", "socket.io/LICENSE"),
 ]
 REQUIRED = [dest for _, _, dest in FILES if not dest.endswith("LICENSE")]
 
