@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
+
+from bot.settings import Settings
 from bot.store import vocab
 from bot.store.models import Notice
 
@@ -57,7 +58,7 @@ def notice_text(notice: Notice) -> str:
 
 @dataclass(frozen=True)
 class BroadcastConfig:
-    """Where notices go; read from the environment when the officials' app starts."""
+    """Where notices go; taken from the app's settings when the officials' app starts."""
 
     line_access_token: str = ""
     line_api_base: str = ""
@@ -66,18 +67,16 @@ class BroadcastConfig:
     telegram_chat_id: str = ""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> BroadcastConfig:
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str:
-            return (env.get(name) or "").strip()
+    def from_settings(cls, settings: Settings) -> BroadcastConfig:
+        def secret(value: SecretStr | None) -> str:
+            return value.get_secret_value().strip() if value is not None else ""
 
         return cls(
-            line_access_token=get("LINE_CHANNEL_ACCESS_TOKEN"),
-            line_api_base=get("LINE_API_BASE"),
-            telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
-            telegram_api_base=get("TELEGRAM_API_BASE"),
-            telegram_chat_id=get("TELEGRAM_NOTICE_CHAT_ID"),
+            line_access_token=secret(settings.line_channel_access_token),
+            line_api_base=settings.line_api_base.strip(),
+            telegram_bot_token=secret(settings.telegram_bot_token),
+            telegram_api_base=settings.telegram_api_base.strip(),
+            telegram_chat_id=(settings.telegram_notice_chat_id or "").strip(),
         )
 
     def scrub(self, text: str) -> str:

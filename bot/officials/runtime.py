@@ -33,12 +33,12 @@ def store_of(app: Sanic) -> Store:
 
 
 def broadcast_config(app: Sanic) -> Any:
-    """The notice channels read from the environment at start (:class:`BroadcastConfig`)."""
+    """The notice channels taken from the app's settings at start (:class:`BroadcastConfig`)."""
     config = getattr(app.ctx, "broadcast_config", None)
     if config is None:
         from bot.officials.notices import BroadcastConfig
 
-        config = app.ctx.broadcast_config = BroadcastConfig.from_env()
+        config = app.ctx.broadcast_config = BroadcastConfig.from_settings(app.config.BOSAI)
     return config
 
 

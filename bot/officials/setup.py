@@ -24,7 +24,7 @@ def install(app: Sanic) -> None:
         store = get_store(app.config.BOSAI.database_url)
         await run_blocking(store.upgrade)
         app.ctx.store = store
-        app.ctx.broadcast_config = BroadcastConfig.from_env()
+        app.ctx.broadcast_config = BroadcastConfig.from_settings(app.config.BOSAI)
 
     @app.after_server_start
     async def load_gis(app: Sanic, _loop: object) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import web
 
+from bot.settings import get_settings
 from tests.channels.helpers import FakeApi
 
 LINE_TOKEN = "test-line-access-token"
@@ -114,12 +115,20 @@ def fakes() -> Iterator[Fakes]:
 
 
 @pytest.fixture
-def channels(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeLine, FakeTelegram]:
-    """Fake LINE and Telegram started, and the environment of the app pointing at them."""
+def channels(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FakeLine, FakeTelegram]]:
+    """Fake LINE and Telegram started, and the environment of the app pointing at them.
+
+    The settings are read again after the variables are set (``get_settings.cache_clear()``) and
+    after the test, so no other test sees these tokens.
+    """
     line, telegram = FakeLine(), FakeTelegram()
     monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", LINE_TOKEN)
     monkeypatch.setenv("LINE_API_BASE", fakes.start(line))
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
     monkeypatch.setenv("TELEGRAM_API_BASE", fakes.start(telegram) + "/bot")
     monkeypatch.setenv("TELEGRAM_NOTICE_CHAT_ID", NOTICE_CHAT)
-    return line, telegram
+    get_settings.cache_clear()
+    yield line, telegram
+    get_settings.cache_clear()
