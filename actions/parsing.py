@@ -8,6 +8,12 @@ The fixed codes and the words for them live in ``bot/vocabulary.yml`` (:mod:`bot
 this module keeps what is no vocabulary: numerals and head-counts, corrections, yes / no, place
 text.
 
+Why one module of about 440 lines: it is a flat set of small, independent, pure functions that
+share one normalisation (:func:`normalize`) and the numeral patterns, each tested on its own in
+``tests/actions/test_parsing.py``; the actions and the vocabulary extractor import them from this
+one place. The last few helpers (language detection, distance and map-link formatting) are text
+helpers of the same kind kept with them.
+
 Examples
 --------
 >>> parse_count("三人です")

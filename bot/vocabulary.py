@@ -12,8 +12,11 @@ not by 「ない」 (「水がない」 is a need).
 
 ``python -m bot.vocabulary generate [--check]`` writes (or checks) the files generated from the
 vocabulary (:mod:`bot.vocabulary_files`): ``bot/domain/labels.yml``, ``data/nlu/synonyms.yml``
-and ``data/nlu/lookups.yml``. (This module is longer than most: the model, its loader, the
-denial patterns and the matcher share one data structure and are read together.)
+and ``data/nlu/lookups.yml``.
+
+Why one module of about 540 lines: the model (:class:`Group`, :class:`Code`), its loader and
+checks, the denial patterns and the matcher share one data structure and are read together; the
+generated files, the part that could stand alone, are already in :mod:`bot.vocabulary_files`.
 
 Examples
 --------

@@ -13,6 +13,10 @@ Indexes
   geodesic scan.
 - Zones: a ``shapely.STRtree`` over the polygons; a point on a zone boundary counts as inside.
 - Coverage: a dict from third-level mesh cell to the zone layers with zones in that cell.
+
+Why one module of about 400 lines: what is left here is :class:`GisIndex` (the site queries over
+its KD-trees) and its loader; hazards (:mod:`gis.hazards`) and name search (:mod:`gis.search`)
+are already split out, and the site queries share the class's arrays and trees.
 """
 
 from __future__ import annotations

@@ -1,5 +1,13 @@
 """The officials' REST API (``/api/v1``): reports, photos, evacuees, shelters, notices, the inbox of
-resident messages, officials."""
+resident messages, officials.
+
+Why one module of about 420 lines: it is the route table of the one ``/api/v1`` blueprint, and
+nothing else. Each handler is a few lines (check the role, read the query or body model, call the
+store off the event loop, serialize the answer); the logic lives beside it in ``schemas.py``
+(what is accepted), ``params.py`` (validation), ``serialize.py`` and ``responses.py`` (answers),
+``openapi.py`` (the document), ``auth.py``, ``runtime.py`` and ``bot/store/``. Splitting the
+handlers by resource would spread one blueprint over several files without separating any logic.
+"""
 
 from __future__ import annotations
 

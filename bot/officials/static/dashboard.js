@@ -1,5 +1,12 @@
 /* 防災ダッシュボード: officials' single page. All user text goes through textContent (never
- * innerHTML), so report text such as <img src=x onerror=alert(1)> shows as text. */
+ * innerHTML), so report text such as <img src=x onerror=alert(1)> shows as text.
+ *
+ * Why one file of about 550 lines: it is one closure whose parts (sign-in, filters, map and
+ * report list, detail, export, evacuees, notices, inbox, shelters) share the same state (the map
+ * and its layers, the selected report, the list cursors, the refresh timers) and the same small
+ * helpers (el, api, fmtTime). The page is served as written, without a build step, so splitting
+ * it would mean a global namespace or ES modules for that shared state, with no logic separated.
+ */
 (function () {
   "use strict";
 
