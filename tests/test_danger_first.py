@@ -1,4 +1,4 @@
-"""Danger first, the inbox, nothing lost: the real trained bot over REST (issue 14).
+"""Danger first, the inbox, nothing lost: the real trained bot over REST.
 
 - Our own emergency examples (tests/bot/nlu/test_danger.py THREATS) get 119 in the FIRST reply,
   sent cold and in the middle of a form.
@@ -135,7 +135,12 @@ def _heldout_test_half() -> dict[str, list[str]]:
     return {k: [str(t) for t in data[k]][0::2] for k in ("life_threat", "not_life_threat")}
 
 
-EMERGENCY_LINE = "命に関わる場合はすぐに119番（警察は110番）へ"  # utter_emergency, exactly
+EMERGENCY_LINE = "命に関わる場合はすぐに119番（警察は110番）へ"  # utter_emergency's first line
+
+
+def is_emergency_answer(reply: str) -> bool:
+    """utter_emergency: exactly the 119 line (Japanese), or it followed by the English line."""
+    return reply.strip().split("\n")[0] == EMERGENCY_LINE
 
 
 def test_heldout_emergency_recall_and_precision(rasa_stack) -> None:
@@ -146,8 +151,8 @@ def test_heldout_emergency_recall_and_precision(rasa_stack) -> None:
     first_replies = {
         t: first(rasa_stack.rest(sender("held"), t)) for t in itertools.chain(*half.values())
     }
-    tp = sum(first_replies[t].strip() == EMERGENCY_LINE for t in half["life_threat"])
-    fp = sum(first_replies[t].strip() == EMERGENCY_LINE for t in half["not_life_threat"])
+    tp = sum(is_emergency_answer(first_replies[t]) for t in half["life_threat"])
+    fp = sum(is_emergency_answer(first_replies[t]) for t in half["not_life_threat"])
     with_119 = sum("119" in first_replies[t] for t in half["life_threat"])
     recall = tp / len(half["life_threat"])
     precision = tp / (tp + fp) if tp + fp else 0.0
