@@ -26,8 +26,13 @@ logger = logging.getLogger(__name__)
 
 # A first message at least this long describes what happened (「道路が冠水」 alone does not).
 _DESCRIPTIVE_LENGTH = 12
-# Intents whose message the bot could not act on: the resident is told it reached a person.
-_TOLD = {"nlu_fallback": "fallback", "out_of_scope": "out_of_scope"}
+# Intents whose message the bot could not act on: kept with this reason, and the resident is told
+# it reached a person with this response.
+_TOLD = {
+    "nlu_fallback": ("fallback", "utter_message_kept"),
+    "out_of_scope": ("out_of_scope", "utter_message_kept"),
+    "inform": ("unhandled", "utter_inform_kept"),  # an answer outside any form
+}
 # 「実家の父が…」「隣のおばあちゃんが…」: the report is about someone else, so the place asked is theirs.
 _SOMEONE_ELSE = re.compile(
     r"(実家|親|父|母|祖父|祖母|じいちゃん|ばあちゃん|爺|婆|おじいさん|おばあさん|兄|姉|弟|妹|夫|妻|旦那|嫁|"
@@ -87,7 +92,7 @@ class ActionKeepMessage(Action):
         places = [str(v) for v in entity_values(tracker, "place_text") if v]
         point = coords(tracker)
         confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
-        reason = _TOLD.get(intent or "", "in_progress")
+        reason, told = _TOLD.get(intent or "", ("in_progress", None))
         try:
             store = resources.report_store()
             row = await resources.run_blocking(
@@ -111,8 +116,8 @@ class ActionKeepMessage(Action):
             if intent in _TOLD:
                 dispatcher.utter_message(response="utter_message_not_kept")
             return []
-        if intent in _TOLD:
-            dispatcher.utter_message(response="utter_message_kept")
+        if told:
+            dispatcher.utter_message(response=told)
             return []
         events: list[EventType] = [SlotSet("inbox_message_id", row.id)]
         if intent == "report_damage":

@@ -6,6 +6,7 @@ server and the channels without importing Rasa.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -30,6 +31,10 @@ from bot.nlu.danger import (
     load_lexicon,
 )
 
+# Intents a message without a single letter, kana, kanji or digit is not trusted to be.
+_WORDLESS_DOUBTFUL = frozenset({"greet", "goodbye", "bot_challenge", "help", "out_of_scope"})
+_WORD = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uff10-\uff5a]")
+
 
 @DefaultV1Recipe.register(
     [
@@ -46,10 +51,13 @@ class DangerDetector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"lexicon": None}
+        # fallback_threshold: below it, a vetoed emergency's next guess becomes nlu_fallback
+        # (keep it equal to the FallbackClassifier's threshold).
+        return {"lexicon": None, "fallback_threshold": 0.55}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self._lexicon = load_lexicon(config.get("lexicon"))
+        self._fallback_threshold = float(config.get("fallback_threshold", 0.55))
 
     @classmethod
     def create(
@@ -92,8 +100,30 @@ class DangerDetector(GraphComponent):
             message.set(ENTITIES, entities, add_to_output=True)
             if name != EMERGENCY_INTENT:
                 self._override(message, EMERGENCY_INTENT)
+        elif name == EMERGENCY_INTENT and found.discounted:
+            self._veto_emergency(message)
         elif found.assistance and name in ASSISTANCE_OVERRIDES:
             self._override(message, ASSISTANCE_INTENT)
+        elif name in _WORDLESS_DOUBTFUL and not _WORD.search(text):
+            # 「(^_^;)」 read as a greeting: a message without a word is no greeting; the fallback
+            # answers with 119/110 and keeps it for a person (affirm/deny/thank emoji stay).
+            self._veto(message, name)
+
+    def _veto_emergency(self, message: Message) -> None:
+        """The model's next guess (or the fallback when it is weak) instead of ``emergency``."""
+        self._veto(message, EMERGENCY_INTENT, next_guess=True)
+
+    def _veto(self, message: Message, intent_name: str, next_guess: bool = False) -> None:
+        """Drop ``intent_name``: the next guess if asked and strong enough, else the fallback."""
+        ranking = [
+            r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent_name
+        ]
+        best = ranking[0] if ranking and next_guess else None
+        if best is None or float(best.get("confidence") or 0.0) < self._fallback_threshold:
+            best = {"name": "nlu_fallback", "confidence": self._fallback_threshold}
+            ranking = [best, *ranking]
+        message.set(INTENT, dict(best), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     @staticmethod
     def _override(message: Message, intent_name: str) -> None:

@@ -14,6 +14,12 @@ FallbackClassifier). It marks a threat with the entity ``life_threat`` and makes
 with 119/110 first whatever the model or the fallback said; a person needing assistance turns a
 shelter search, a registration or a fallback into ``needs_assistance``.
 
+When the model says ``emergency`` but every threat word in the message is discounted — denied,
+hypothetical, resolved, figurative — the layer takes the model's next guess instead
+(「閉じ込められてはいない、大丈夫です」「救助は必要ありません」): the model reads the danger words and
+misses their negation; the layer reads both. A message with no threat word at all keeps the
+model's ``emergency``.
+
 Examples
 --------
 >>> assess("隣のおばあちゃんが家から出てこない、水が玄関まで来てる").threat
@@ -72,6 +78,9 @@ class Assessment:
     threat: bool
     assistance: bool
     matches: tuple[Match, ...] = field(default_factory=tuple)
+    # Threat words found but denied, hypothetical, resolved or figurative (「けがはありません」
+    # 「救出されました」): the message talks about a danger that is not present now.
+    discounted: tuple[Match, ...] = field(default_factory=tuple)
 
     @property
     def kinds(self) -> list[str]:
@@ -207,16 +216,21 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
     norm = normalize(text or "")
     if not norm.strip():
         return Assessment(False, False)
-    if lex.not_real.search(norm):
-        return Assessment(False, False)
     matches: list[Match] = []
+    discounted: list[Match] = []
+    if lex.not_real.search(norm):
+        for kind, pattern in lex.threats:
+            discounted += [
+                Match(kind, m.group(0), m.start(), m.end()) for m in pattern.finditer(norm)
+            ]
+        return Assessment(False, False, (), tuple(discounted))
     unable_match: Match | None = None
     hazard_seen = False
     for clause in _clauses(lex, norm):
         for kind, pattern in lex.threats:
             for m in _hits(lex, pattern, norm, clause):
-                if _counts(lex, norm, clause, m):
-                    matches.append(Match(kind, m.group(0), m.start(), m.end()))
+                hit = Match(kind, m.group(0), m.start(), m.end())
+                (matches if _counts(lex, norm, clause, m) else discounted).append(hit)
         for m in _hits(lex, lex.unable, norm, clause):
             if _counts(lex, norm, clause, m):
                 unable_match = unable_match or Match(
@@ -243,4 +257,4 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
                 for c in clauses
                 for m in _hits(lex, lex.assist_unable, norm, c)
             )
-    return Assessment(threat, assistance, tuple(matches))
+    return Assessment(threat, assistance, tuple(matches), () if threat else tuple(discounted))

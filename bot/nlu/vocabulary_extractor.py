@@ -44,11 +44,22 @@ from bot import vocabulary
 NUMBER = "number"
 PLACE_TEXT = "place_text"
 # Entity types read by default: those of the vocabulary groups that extract, then the two below.
-DEFAULT_ENTITIES = ("hazard", "damage_type", "place_type", "congestion", "supply", NUMBER, PLACE_TEXT)
+DEFAULT_ENTITIES = (
+    "hazard",
+    "damage_type",
+    "place_type",
+    "congestion",
+    "supply",
+    NUMBER,
+    PLACE_TEXT,
+)
 
 
-def extract_entities(text: str, skip: set[str] | frozenset[str] = frozenset(),
-                     entities: tuple[str, ...] = DEFAULT_ENTITIES) -> list[dict[str, Any]]:
+def extract_entities(
+    text: str,
+    skip: set[str] | frozenset[str] = frozenset(),
+    entities: tuple[str, ...] = DEFAULT_ENTITIES,
+) -> list[dict[str, Any]]:
     """The entities the vocabulary finds in ``text`` (types in ``skip`` left out), in text order.
 
     >>> [(e["entity"], e["value"]) for e in extract_entities("川があふれそう、毛布がない")]
@@ -88,9 +99,7 @@ def _entity(entity: str, value: str, start: int, end: int) -> dict[str, Any]:
     }
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds vocabulary entities for the entity types no earlier extractor found in a message.
 
@@ -106,7 +115,8 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._config = {**self.get_default_config(), **config}
         self._entities = tuple(self._config["entities"])
         unknown = [
-            e for e in self._entities
+            e
+            for e in self._entities
             if e not in (NUMBER, PLACE_TEXT) and vocabulary.entity_group(e) is None
         ]
         if unknown:

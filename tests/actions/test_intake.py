@@ -165,3 +165,12 @@ def test_about_someone_else():
     assert about_someone_else("隣のおばあちゃんが出てこない")
     assert about_someone_else("My grandmother is alone at home")
     assert not about_someone_else("足が悪くて避難所まで行けません")
+
+
+def test_answer_outside_any_form_is_kept_and_the_resident_guided(env, domain):
+    events, messages = run(
+        ActionKeepMessage(), make_tracker(text="カイロと毛布", intent="inform"), domain
+    )
+    assert events == [] and responses(messages) == ["utter_inform_kept"]
+    (row,) = env.list_inbox(handled=False).items
+    assert row.text == "カイロと毛布" and row.reason == "unhandled"

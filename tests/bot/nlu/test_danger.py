@@ -7,6 +7,7 @@ is bench/danger_eval.py (its test half is never used to write patterns).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,3 +126,67 @@ def test_long_hostile_message_is_fast() -> None:
     start = time.perf_counter()
     assess(text)
     assert time.perf_counter() - start < 2.0
+
+
+def _parsed(text: str, intent: str, ranking: list[tuple[str, float]]) -> Any:
+    from rasa.shared.nlu.training_data.message import Message
+
+    return Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+        }
+    )
+
+
+def test_component_makes_a_threat_an_emergency_whatever_the_model_said() -> None:
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed("母が二階から降りられない、水が来てる", "report_damage", [("report_damage", 0.8)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent") == {"name": "emergency", "confidence": 1.0}
+    assert msg.get("intent_ranking")[1]["name"] == "report_damage"
+    assert [e["entity"] for e in msg.get("entities")] == ["life_threat"]
+
+
+def test_component_vetoes_an_emergency_whose_danger_is_denied() -> None:
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed(
+        "閉じ込められてはいない、玄関から出られた",
+        "emergency",
+        [("emergency", 0.9), ("register_evacuation", 0.07)],
+    )
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "nlu_fallback"  # weak next guess: the fallback (119)
+    msg = _parsed("救助は必要ありません", "emergency", [("emergency", 0.3), ("deny", 0.65)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "deny"
+
+
+def test_component_keeps_the_model_emergency_when_no_danger_word_is_denied() -> None:
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed("ボートまだですか、祖母が弱ってきた", "emergency", [("emergency", 0.8)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "emergency"
+
+
+def test_component_turns_a_person_who_cannot_evacuate_into_needs_assistance() -> None:
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed("足が悪いので避難所まで行けません", "find_shelter", [("find_shelter", 0.7)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "needs_assistance"
+
+
+def test_component_does_not_trust_a_wordless_greeting() -> None:
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed("(^_^;)", "greet", [("greet", 0.57)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "nlu_fallback"
+    msg = _parsed("👍", "affirm", [("affirm", 0.98)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "affirm"
