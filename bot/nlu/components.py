@@ -9,10 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
@@ -20,8 +17,8 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.base import RuleComponent
 from bot.nlu.danger import (
     ASSISTANCE_INTENT,
     ASSISTANCE_OVERRIDES,
@@ -43,7 +40,7 @@ _WORD = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uff10-\uff5a]")
     ],
     is_trainable=False,
 )
-class DangerDetector(GraphComponent):
+class DangerDetector(RuleComponent):
     """Marks threats to life before the policies see a message (see the module docstring).
 
     Config: ``lexicon`` (path; the packaged ``danger_lexicon.yml`` by default).
@@ -58,19 +55,6 @@ class DangerDetector(GraphComponent):
     def __init__(self, config: dict[str, Any]) -> None:
         self._lexicon = load_lexicon(config.get("lexicon"))
         self._fallback_threshold = float(config.get("fallback_threshold", 0.55))
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DangerDetector:
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

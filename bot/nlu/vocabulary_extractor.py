@@ -22,10 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -36,10 +33,10 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.parsing import head_count, place_text_span
 from bot import vocabulary
+from bot.nlu.base import RuleComponent
 
 NUMBER = "number"
 PLACE_TEXT = "place_text"
@@ -100,7 +97,7 @@ def _entity(entity: str, value: str, start: int, end: int) -> dict[str, Any]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
+class VocabularyEntityExtractor(RuleComponent, EntityExtractorMixin):
     """Adds vocabulary entities for the entity types no earlier extractor found in a message.
 
     Config: ``entities`` — the entity types to read (default: hazard, damage_type, place_type,
@@ -121,19 +118,6 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
         ]
         if unknown:
             raise ValueError(f"{type(self).__name__}: no vocabulary group for entities {unknown}")
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> VocabularyEntityExtractor:
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Append the vocabulary's entities to each message (types already extracted are kept)."""
