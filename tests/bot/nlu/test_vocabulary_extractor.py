@@ -29,7 +29,9 @@ def extractor(tmp_path: Path) -> VocabularyEntityExtractor:
     )
 
 
-def _run(extractor: VocabularyEntityExtractor, text: str, entities: list[dict[str, Any]] | None = None) -> Message:
+def _run(
+    extractor: VocabularyEntityExtractor, text: str, entities: list[dict[str, Any]] | None = None
+) -> Message:
     data: dict[str, Any] = {"text": text}
     if entities is not None:
         data["entities"] = entities
@@ -41,7 +43,7 @@ def _run(extractor: VocabularyEntityExtractor, text: str, entities: list[dict[st
 def _found(message: Message) -> list[tuple[str, str, str]]:
     text = message.get("text")
     return [
-        (e["entity"], e["value"], text[e["start"]:e["end"]])
+        (e["entity"], e["value"], text[e["start"] : e["end"]])
         for e in message.get("entities") or []
         if e.get("extractor") == NAME
     ]
@@ -88,8 +90,13 @@ def test_denied_words_give_no_entity(extractor, text):
 
 
 def test_types_diet_extracted_are_left_alone(extractor):
-    diet = {"entity": "damage_type", "value": "road_flooded", "start": 0, "end": 2,
-            "extractor": "DIETClassifier"}
+    diet = {
+        "entity": "damage_type",
+        "value": "road_flooded",
+        "start": 0,
+        "end": 2,
+        "extractor": "DIETClassifier",
+    }
     message = _run(extractor, "冠水して家が傾いた、毛布がない", [diet])
     entities = message.get("entities")
     assert entities[0] == diet
@@ -109,10 +116,14 @@ def test_entity_shape_is_rasa_s(extractor):
 
 def test_config_restricts_the_entity_types(tmp_path):
     only_supply = VocabularyEntityExtractor.create(
-        {"entities": ["supply"]}, LocalModelStorage(tmp_path), Resource("x"),
+        {"entities": ["supply"]},
+        LocalModelStorage(tmp_path),
+        Resource("x"),
         ExecutionContext(GraphSchema({}), "test"),
     )
-    assert _found(_run(only_supply, "川があふれそう、水がない")) == [("supply", "water", "水がない")]
+    assert _found(_run(only_supply, "川があふれそう、水がない")) == [
+        ("supply", "water", "水がない")
+    ]
     with pytest.raises(ValueError, match="no vocabulary group"):
         VocabularyEntityExtractor({"entities": ["nonsense"]})
 
@@ -125,7 +136,10 @@ def test_training_data_passes_through(extractor):
 
 def test_extract_entities_in_text_order():
     found = extract_entities("電気つかない、スマホの充電あと10%")
-    assert [(e["entity"], e["value"]) for e in found] == [("damage_type", "power_outage"), ("supply", "power")]
+    assert [(e["entity"], e["value"]) for e in found] == [
+        ("damage_type", "power_outage"),
+        ("supply", "power"),
+    ]
     assert extract_entities("") == []
 
 
