@@ -24,6 +24,10 @@ from actions.tracking import channel_name, coords, entity_values, latest_intent,
 
 logger = logging.getLogger(__name__)
 
+# Reports and registrations start with the 119 line (emergencies have theirs from the rules).
+_REPORT_STARTS = frozenset(
+    {"report_damage", "report_shelter_status", "request_supplies", "register_evacuation"}
+)
 # A first message at least this long describes what happened (「道路が冠水」 alone does not).
 _DESCRIPTIVE_LENGTH = 12
 # Intents whose message the bot could not act on: kept with this reason, and the resident is told
@@ -119,6 +123,9 @@ class ActionKeepMessage(Action):
         if told:
             dispatcher.utter_message(response=told)
             return []
+        if intent in _REPORT_STARTS:
+            # Whoever writes a report may be in danger the model did not see: the 119 line first.
+            dispatcher.utter_message(response="utter_emergency")
         events: list[EventType] = [SlotSet("inbox_message_id", row.id)]
         if intent == "report_damage":
             events += prefill_report(text)

@@ -32,9 +32,16 @@ from tests.conftest import launch_stack, stop_stack, wait_ready  # noqa: E402
 EMERGENCY_LINE = "命に関わる場合はすぐに119番（警察は110番）へ"  # utter_emergency's first line
 
 
-def is_emergency_answer(reply: str) -> bool:
-    """utter_emergency: exactly the 119 line (Japanese), or it followed by the English line."""
-    return reply.strip().split("\n")[0] == EMERGENCY_LINE
+def is_emergency_answer(replies: list[dict]) -> bool:
+    """The emergency flow: utter_emergency's 119 line first (Japanese, or it followed by the
+    English line), then the offer of the urgent report. (Reports and registrations also start
+    with the 119 line, but go on with their own questions.)"""
+    texts_ = [r.get("text", "") for r in replies]
+    return (
+        bool(texts_)
+        and texts_[0].strip().split("\n")[0] == EMERGENCY_LINE
+        and any("緊急の報告" in t or "urgent report" in t for t in texts_[1:])
+    )
 
 
 _ids = itertools.count()
@@ -60,17 +67,17 @@ def main() -> None:
         try:
             for mode in ("cold", "mid-form"):
 
-                def first_reply(text: str, mode: str = mode) -> str:
+                def answer(text: str, mode: str = mode) -> list[dict]:
                     who = f"bench-{mode}-{next(_ids)}"
                     if mode == "mid-form":
                         stack.rest(who, "避難所を探したい")
-                    return first_text(stack.rest(who, text)).strip()
+                    return stack.rest(who, text)
 
-                on_threats = [first_reply(t) for t in threats]
-                on_lookalikes = [first_reply(t) for t in lookalikes]
+                on_threats = [answer(t) for t in threats]
+                on_lookalikes = [answer(t) for t in lookalikes]
                 tp = sum(is_emergency_answer(r) for r in on_threats)
                 fp = sum(is_emergency_answer(r) for r in on_lookalikes)
-                with_119 = sum("119" in r for r in on_threats)
+                with_119 = sum("119" in first_text(r) for r in on_threats)
                 recall = tp / len(threats)
                 precision = tp / (tp + fp) if tp + fp else 0.0
                 print(f"{mode:9s}: emergency answer for {tp}/{len(threats)} threats (recall "

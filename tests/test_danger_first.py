@@ -138,22 +138,27 @@ def _heldout_test_half() -> dict[str, list[str]]:
 EMERGENCY_LINE = "命に関わる場合はすぐに119番（警察は110番）へ"  # utter_emergency's first line
 
 
-def is_emergency_answer(reply: str) -> bool:
-    """utter_emergency: exactly the 119 line (Japanese), or it followed by the English line."""
-    return reply.strip().split("\n")[0] == EMERGENCY_LINE
+def is_emergency_answer(replies: list[dict]) -> bool:
+    """The emergency flow: utter_emergency's 119 line first (Japanese, or it followed by the
+    English line), then the offer of the urgent report. (Reports and registrations also start
+    with the 119 line, but go on with their own questions.)"""
+    texts_ = [r.get("text", "") for r in replies]
+    return (
+        bool(texts_)
+        and texts_[0].strip().split("\n")[0] == EMERGENCY_LINE
+        and any("緊急の報告" in t or "urgent report" in t for t in texts_[1:])
+    )
 
 
 def test_heldout_emergency_recall_and_precision(rasa_stack) -> None:
     """Cold, on the held-out test half: recall = share of life threats answered by the emergency
-    flow (first reply exactly utter_emergency's 119 line); precision = share of the emergency
-    answers that were life threats. Every threat must also have 119 in its first reply."""
+    flow (utter_emergency's 119 line, then the urgent-report offer); precision = share of the
+    emergency answers that were life threats. Every threat must have 119 in its first reply."""
     half = _heldout_test_half()
-    first_replies = {
-        t: first(rasa_stack.rest(sender("held"), t)) for t in itertools.chain(*half.values())
-    }
-    tp = sum(is_emergency_answer(first_replies[t]) for t in half["life_threat"])
-    fp = sum(is_emergency_answer(first_replies[t]) for t in half["not_life_threat"])
-    with_119 = sum("119" in first_replies[t] for t in half["life_threat"])
+    replies = {t: rasa_stack.rest(sender("held"), t) for t in itertools.chain(*half.values())}
+    tp = sum(is_emergency_answer(replies[t]) for t in half["life_threat"])
+    fp = sum(is_emergency_answer(replies[t]) for t in half["not_life_threat"])
+    with_119 = sum("119" in first(replies[t]) for t in half["life_threat"])
     recall = tp / len(half["life_threat"])
     precision = tp / (tp + fp) if tp + fp else 0.0
     print(

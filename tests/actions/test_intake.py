@@ -59,7 +59,10 @@ def test_danger_message_is_kept_with_its_marks_and_place(env, domain):
 
 def test_damage_report_is_prefilled_from_a_message_that_says_several_things(env, domain):
     text = "1階浸水、2階に3人、水と食料がない"
-    events, _ = run(ActionKeepMessage(), make_tracker(text=text, intent="report_damage"), domain)
+    events, messages = run(
+        ActionKeepMessage(), make_tracker(text=text, intent="report_damage"), domain
+    )
+    assert responses(messages) == ["utter_emergency"]  # every report starts with the 119 line
     slots = _slots(events)
     assert slots["description"] == text
     assert slots["affected"] == 3
