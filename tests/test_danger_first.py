@@ -156,10 +156,11 @@ def test_heldout_emergency_recall_and_precision(rasa_stack) -> None:
     emergency answers that were life threats. Every threat must have 119 in its first reply."""
     half = _heldout_test_half()
     replies = {t: rasa_stack.rest(sender("held"), t) for t in itertools.chain(*half.values())}
+    n_threats = len(half["life_threat"])  # counts only: the test half is never printed
     tp = sum(is_emergency_answer(replies[t]) for t in half["life_threat"])
     fp = sum(is_emergency_answer(replies[t]) for t in half["not_life_threat"])
     with_119 = sum("119" in first(replies[t]) for t in half["life_threat"])
-    recall = tp / len(half["life_threat"])
+    recall = tp / n_threats
     precision = tp / (tp + fp) if tp + fp else 0.0
     print(
         f"held-out test half: recall {recall:.3f}, precision {precision:.3f} "
@@ -167,7 +168,7 @@ def test_heldout_emergency_recall_and_precision(rasa_stack) -> None:
         f"{len(half['not_life_threat'])} look-alikes); 119 first for {with_119}"
     )
     assert recall >= 0.95 and precision >= 0.90
-    assert with_119 == len(half["life_threat"])
+    assert with_119 == n_threats
 
 
 def test_nothing_a_resident_writes_is_lost(rasa_stack) -> None:

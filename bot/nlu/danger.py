@@ -110,6 +110,7 @@ class _Lexicon:
     resolved_after: re.Pattern[str]
     idioms: re.Pattern[str]
     not_real: re.Pattern[str]
+    all_clear: re.Pattern[str]
 
 
 def _join(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -142,6 +143,7 @@ def load_lexicon(path: str | None = None) -> _Lexicon:
             resolved_after=_join(data["resolved_after"]),
             idioms=_join(data["idioms"]),
             not_real=_join(data["not_real"]),
+            all_clear=_join(data["all_clear"]),
         )
     except (KeyError, TypeError, re.error) as exc:
         raise ValueError(f"{source}: bad danger lexicon ({exc})") from exc
@@ -257,4 +259,11 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
                 for c in clauses
                 for m in _hits(lex, lex.assist_unable, norm, c)
             )
+    if not threat:
+        # No threat word counted: an all-clear, an idiom or a joke anywhere also discounts the
+        # message (the model may still read 「死ぬ」 or 「救助」 in it as an emergency).
+        for kind, pattern in (("all_clear", lex.all_clear), ("idiom", lex.idioms)):
+            discounted += [
+                Match(kind, m.group(0), m.start(), m.end()) for m in pattern.finditer(norm)
+            ]
     return Assessment(threat, assistance, tuple(matches), () if threat else tuple(discounted))
