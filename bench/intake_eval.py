@@ -28,9 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import launch_stack, stop_stack, wait_ready  # noqa: E402
-
-EMERGENCY_LINE = "命に関わる場合はすぐに119番（警察は110番）へ"  # utter_emergency's first line
-
+from tests.test_danger_first import is_emergency_answer  # noqa: E402
 
 def is_emergency_answer(replies: list[dict]) -> bool:
     """The emergency flow: utter_emergency's 119 line first (Japanese, or it followed by the
