@@ -30,18 +30,6 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import launch_stack, stop_stack, wait_ready  # noqa: E402
 from tests.test_danger_first import is_emergency_answer  # noqa: E402
 
-def is_emergency_answer(replies: list[dict]) -> bool:
-    """The emergency flow: utter_emergency's 119 line first (Japanese, or it followed by the
-    English line), then the offer of the urgent report. (Reports and registrations also start
-    with the 119 line, but go on with their own questions.)"""
-    texts_ = [r.get("text", "") for r in replies]
-    return (
-        bool(texts_)
-        and texts_[0].strip().split("\n")[0] == EMERGENCY_LINE
-        and any("緊急の報告" in t or "urgent report" in t for t in texts_[1:])
-    )
-
-
 _ids = itertools.count()
 
 
