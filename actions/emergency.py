@@ -33,11 +33,6 @@ def last_urgent_message(tracker: Tracker) -> tuple[str, str]:
     return "emergency", ""
 
 
-def last_emergency_text(tracker: Tracker) -> str:
-    """Text of the resident's latest urgent message (kept for callers of the old name)."""
-    return last_urgent_message(tracker)[1]
-
-
 class ActionPrepareUrgentReport(Action):
     """Fill category, description, urgency and the head-count from the urgent message."""
 

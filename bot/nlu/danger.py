@@ -228,7 +228,8 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
         return Assessment(False, False, (), tuple(discounted))
     unable_match: Match | None = None
     hazard_seen = False
-    for clause in _clauses(lex, norm):
+    clauses = _clauses(lex, norm)
+    for clause in clauses:
         for kind, pattern in lex.threats:
             for m in _hits(lex, pattern, norm, clause):
                 hit = Match(kind, m.group(0), m.start(), m.end())
@@ -243,7 +244,6 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
                 hazard_seen = True
     if not matches and unable_match is not None and hazard_seen:
         matches.append(unable_match)
-    clauses = _clauses(lex, norm)
     if not matches:
         cond = [m for c in clauses for m in _hits(lex, lex.assist_condition, norm, c)]
         if cond and any(_hits(lex, lex.imminent, norm, c) for c in clauses):
