@@ -1,9 +1,11 @@
-"""Resident pseudonyms: a keyed hash of the channel user id (the raw id is never stored)."""
+"""Resident pseudonyms: a keyed hash of the channel user id (the raw id is never stored here).
+
+The hashing itself is :mod:`bot.identity` (one place for every channel and the actions).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from bot import identity
 
 
 class Residents:
@@ -13,11 +15,17 @@ class Residents:
     def __init__(self, secret: bytes | None = None) -> None:
         self._secret = secret
 
-    def pseudonym(self, channel: str, user_id: str) -> str:
-        """Keyed hash (HMAC-SHA256) of a channel user id; the raw id is never stored."""
+    @property
+    def secret(self) -> bytes:
         if self._secret is None:
-            from bot.settings import resident_secret
+            self._secret = identity.default_secret()
+        return self._secret
 
-            self._secret = resident_secret()
-        msg = f"{channel}:{user_id}".encode()
-        return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
+    def pseudonym(self, channel: str, user_id: str) -> str:
+        """The resident's pseudonym: read from a sender id (``<channel>:<hash>``, see
+        :func:`bot.identity.resident_of`), or the keyed hash of a raw channel user id."""
+        return identity.resident_of(self.secret, channel, user_id)
+
+    def sender(self, channel: str, user_id: str) -> str:
+        """The sender id Rasa sees for a raw channel user id (``<channel>:<pseudonym>``)."""
+        return identity.sender_id(self.secret, channel, user_id)

@@ -5,6 +5,7 @@ Each concern lives in its own module, as a part that shares :class:`~bot.store.d
 =====================  ==========================================================
 ``store.residents``    pseudonyms (:mod:`bot.store.residents`)
 ``store.inbound``      inbound message ids, redeliveries (:mod:`bot.store.inbound`)
+``store.intake``       webhook events until answered (:mod:`bot.store.intake`)
 ``store.reports``      reports, their status log (:mod:`bot.store.reports`)
 ``store.photos``       photo files (:mod:`bot.store.photos`)
 ``store.evacuees``     evacuee registrations (:mod:`bot.store.evacuees`)
@@ -12,6 +13,7 @@ Each concern lives in its own module, as a part that shares :class:`~bot.store.d
 ``store.notices``      notices to residents (:mod:`bot.store.notices`)
 ``store.officials``    officials and tokens (:mod:`bot.store.officials`)
 ``store.inbox``        the 未対応メッセージ inbox (:mod:`bot.store.inbox`)
+``store.addresses``    raw platform ids for replies and pushes only (:mod:`bot.store.addresses`)
 =====================  ==========================================================
 
 Field checks and limits are in :mod:`bot.store.validation`. The methods below
@@ -28,11 +30,13 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from sqlalchemy.orm import Session
 
+from bot.store.addresses import Addresses
 from bot.store.database import Database, build_engine
 from bot.store.errors import InvalidInput, InvalidTransition, NotFound, StoreError
 from bot.store.evacuees import Evacuees
 from bot.store.inbound import InboundMessages
 from bot.store.inbox import Inbox, InboxPage
+from bot.store.intake import ClaimedEvent, Intake, IntakeItem
 from bot.store.notices import Notices
 from bot.store.officials import Officials, hash_token
 from bot.store.paging import decode_cursor, encode_cursor
@@ -70,6 +74,8 @@ __all__ = [
     "ReportQuery",
     "Store",
     "StoreError",
+    "ClaimedEvent",
+    "IntakeItem",
     "build_engine",
     "decode_cursor",
     "encode_cursor",
@@ -122,6 +128,7 @@ class Store:
         self.engine = self.db.engine
         self.residents = Residents(secret)
         self.inbound = InboundMessages(self.db)
+        self.intake = Intake(self.db, self.residents)
         self.reports = Reports(self.db)
         self.photos = Photos(photo_dir)
         self.evacuees = Evacuees(self.db)
@@ -129,6 +136,7 @@ class Store:
         self.notices = Notices(self.db)
         self.officials = Officials(self.db)
         self.inbox = Inbox(self.db, self.residents)
+        self.addresses = Addresses(self.db)
 
     # ------------------------------------------------------------------ schema and sessions
     def upgrade(self, revision: str = "head") -> None:
@@ -147,6 +155,10 @@ class Store:
 
     # ------------------------------------------------------------------ the parts' methods
     resident_id = _Part("residents", Residents.pseudonym)
+    sender_id = _Part("residents", Residents.sender)
+    remember_address = _Part("addresses", Addresses.remember)
+    address_of = _Part("addresses", Addresses.lookup)
+    forget_address = _Part("addresses", Addresses.forget)
     record_inbound = _Part("inbound", InboundMessages.record)
 
     create_report = _Part("reports", Reports.create)
@@ -185,3 +197,9 @@ class Store:
     message_history = _Part("inbox", Inbox.history)
     set_message_handled = _Part("inbox", Inbox.set_handled)
     report_from_message = _Part("inbox", Inbox.to_report)
+
+    add_intake = _Part("intake", Intake.add)
+    claim_intake = _Part("intake", Intake.claim)
+    intake_counts = _Part("intake", Intake.counts)
+    intake_event = _Part("intake", Intake.get)
+    failed_intake = _Part("intake", Intake.failed)

@@ -1,0 +1,80 @@
+"""Residents' addresses: the raw platform id a reply or push must be sent to.
+
+Rasa and every other table know a resident only as the pseudonymous sender id
+(``<channel>:<hash>``, :mod:`bot.identity`). A push that is not the direct answer to a webhook
+call (LINE's push API, a Telegram ``sendMessage`` sent later) needs the raw id again: the
+connector records it here when the resident writes, and the sender finds it with
+:meth:`Addresses.lookup`. The table is written and read only by the channel connectors; the
+officials' app has no route, role or export that reads it, and it is never logged.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, String, select
+
+from bot import identity
+from bot.store import validation as v
+from bot.store.database import Database
+from bot.store.errors import InvalidInput
+from bot.store.models import Base, UTCDateTime, utcnow
+
+MAX_ADDRESS = 255
+
+
+class ResidentAddress(Base):
+    """One resident's platform address, keyed by their pseudonymous sender id."""
+
+    __tablename__ = "resident_addresses"
+    sender = Column(String(100), primary_key=True)
+    channel = Column(String(32), nullable=False)
+    address = Column(String(255), nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Addresses:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # senders whose address this process already wrote (one write per resident, not per
+        # message); bounded, it is only a cache
+        self._known: dict[str, str] = {}
+
+    def remember(self, sender: str, address: str) -> None:
+        """Keep ``address`` (the raw platform id) for ``sender`` (``<channel>:<hash>``)."""
+        parsed = identity.parse_sender(sender)
+        if parsed is None:
+            raise InvalidInput("sender must be a pseudonymous sender id (<channel>:<hash>)")
+        channel = v.check_channel(parsed[0])
+        if not isinstance(address, str) or not address or len(address) > MAX_ADDRESS:
+            raise InvalidInput(f"address must be 1-{MAX_ADDRESS} characters")
+        if self._known.get(sender) == address:
+            return
+        with self.db.session() as s:
+            row = s.get(ResidentAddress, sender)
+            if row is None:
+                s.add(ResidentAddress(sender=sender, channel=channel, address=address))
+            elif row.address != address:
+                row.address, row.updated_at = address, utcnow()
+            s.commit()
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[sender] = address
+
+    def lookup(self, sender: str) -> str | None:
+        """The raw platform id to send to, or None when the resident never wrote here."""
+        if identity.parse_sender(sender) is None:
+            return None
+        with self.db.session() as s:
+            return s.execute(
+                select(ResidentAddress.address).where(ResidentAddress.sender == sender)
+            ).scalar_one_or_none()
+
+    def forget(self, sender: str) -> bool:
+        """Delete the address of ``sender`` (the resident asked for their data to be deleted)."""
+        self._known.pop(sender, None)
+        with self.db.session() as s:
+            row = s.get(ResidentAddress, sender)
+            if row is None:
+                return False
+            s.delete(row)
+            s.commit()
+        return True
