@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         '<a href="https://maps.gsi.go.jp/development/ichiran.html">国土地理院</a>',
         env="BOSAI_TILES_ATTRIBUTION",
     )
+    # durable intake of the LINE / Telegram webhooks (bot/channels/intake.py)
+    intake_workers: int = Field(4, env="BOSAI_INTAKE_WORKERS", ge=1, le=64)
+    intake_give_up_seconds: float = Field(
+        900.0, env="BOSAI_INTAKE_GIVE_UP_SECONDS", ge=10, le=86_400
+    )
+    intake_drain_seconds: float = Field(10.0, env="BOSAI_INTAKE_DRAIN_SECONDS", ge=0, le=600)
     # channels
     line_channel_secret: SecretStr | None = Field(None, env="LINE_CHANNEL_SECRET")
     line_channel_access_token: SecretStr | None = Field(None, env="LINE_CHANNEL_ACCESS_TOKEN")

@@ -307,9 +307,15 @@ class ChannelCore:
             logger.exception("%s: failed to process an event of kind %s", self.channel, event.kind)
             return Outcome(replies=[BotReply(text=ERROR_TEXT)])
 
-    async def _handle(self, event: Inbound) -> Outcome:
+    async def process(self, event: Inbound) -> Outcome:
+        """Process one event the durable intake stored (already de-duplicated when it was
+        stored, :mod:`bot.store.intake`); raises when it fails, so that the worker retries it.
+        """
+        return await self._handle(event, dedupe=False)
+
+    async def _handle(self, event: Inbound, dedupe: bool = True) -> Outcome:
         resident = await self.resident(event.user_id)
-        if event.message_id is not None:
+        if dedupe and event.message_id is not None:
             first = await self._store_call(
                 "record_inbound", self.channel, str(event.message_id), resident
             )

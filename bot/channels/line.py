@@ -7,15 +7,18 @@ exports them from the settings; empty API bases mean LINE's own hosts). With an 
 token the webhook answers 503 and processes nothing.
 
 The webhook (:class:`~bot.channels.webhook.WebhookInput`) checks ``X-Line-Signature`` (base64
-HMAC-SHA256 of the raw body) before parsing, answers at once and processes the events in a
-background task: each event is de-duplicated on
-``webhookEventId``, run through Rasa, and all replies go out in one reply call (at most five
-messages); overflow, an expired reply token and officials' notices use push.
+HMAC-SHA256 of the raw body) before parsing, stores each event (de-duplicated on
+``webhookEventId``) before it answers 200, and the durable intake's workers
+(:mod:`bot.channels.intake`) run it through Rasa and send the answers: the first five messages
+in one reply call while the reply token is fresh, the rest (and everything once the token has
+expired or was refused) by push with an ``X-Line-Retry-Key`` derived from the stored event, so
+that a push retried after a 429, a 5xx, a timeout or a restart is delivered once.
 :meth:`LineClient.broadcast` sends the officials' notices to every friend of the account.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -34,10 +37,13 @@ from bot.channels.core import (
     ChannelCore,
     Inbound,
 )
+from bot.channels.intake import IntakeConfig, OnPart, SendError, send_with_retries
 from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto
 from bot.channels.webhook import WebhookInput
 from bot.settings import LINE_API_BASE as DEFAULT_API_BASE
 from bot.settings import LINE_DATA_API_BASE as DEFAULT_DATA_API_BASE
+from bot.store.intake import ClaimedEvent, IntakeItem
+from bot.store.models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +53,32 @@ MAX_LABEL = 20
 MAX_TEXT = 5000
 MAX_POSTBACK_DATA = 300
 TIMEOUT = aiohttp.ClientTimeout(total=20)
+#: a reply token is used only this soon after the webhook (LINE: "within about a minute")
+REPLY_TOKEN_SECONDS = 50.0
+#: event types the bot answers (others - join, leave, beacon, ... - are not stored)
+HANDLED_EVENTS = frozenset({"message", "postback", "follow", "unfollow"})
+#: a push to one resident outside a conversation (officials) is retried this long
+PUSH_GIVE_UP_SECONDS = 60.0
 
 
 class LineApiError(RuntimeError):
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, retry_after: float | None = None) -> None:
         super().__init__(f"LINE API answered {status}")
         self.status = status
         self.detail = detail
+        self.retry_after = retry_after
+
+    def as_send_error(self) -> SendError:
+        """429 and 5xx are worth another try; other answers are not."""
+        transient = self.status == 429 or self.status >= 500
+        return SendError(str(self), transient=transient, retry_after=self.retry_after)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 def signature_ok(secret: str, body: bytes, signature: str | None) -> bool:
@@ -139,18 +164,58 @@ class LineClient:
         async with self.session().post(self.api_base + path, json=body, headers=headers) as resp:
             if resp.status >= 300:
                 detail = (await resp.text())[:500]
-                raise LineApiError(resp.status, detail)
+                raise LineApiError(
+                    resp.status, detail, _retry_after(resp.headers.get("Retry-After"))
+                )
 
     async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None:
         await self._post("/v2/bot/message/reply", {"replyToken": reply_token, "messages": messages})
 
-    async def push(self, to: str, messages: list[dict[str, Any]]) -> None:
+    async def push(
+        self,
+        to: str,
+        messages: list[dict[str, Any]],
+        config: IntakeConfig | None = None,
+        give_up_after: float = PUSH_GIVE_UP_SECONDS,
+    ) -> None:
+        """Push in batches of five; each batch keeps its retry key while it is retried (429,
+        5xx, network errors, with backoff) so that LINE delivers it once."""
         for start in range(0, len(messages), MAX_MESSAGES_PER_CALL):
+            batch = messages[start : start + MAX_MESSAGES_PER_CALL]
+            key = str(uuid.uuid4())
+
+            async def once(batch: list[dict[str, Any]] = batch, key: str = key) -> None:
+                await self.push_once(to, batch, key)
+
+            await send_with_retries(once, config or IntakeConfig(), give_up_after)
+
+    async def push_once(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> None:
+        """One push call; a 409 (a request with this retry key was already accepted) counts as
+        sent. Failures are :class:`~bot.channels.intake.SendError`."""
+        try:
             await self._post(
-                "/v2/bot/message/push",
-                {"to": to, "messages": messages[start : start + MAX_MESSAGES_PER_CALL]},
-                retry_key=str(uuid.uuid4()),
+                "/v2/bot/message/push", {"to": to, "messages": messages}, retry_key=retry_key
             )
+        except LineApiError as exc:
+            if exc.status == 409:
+                logger.info("line: push already accepted under its retry key")
+                return
+            raise exc.as_send_error() from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise SendError(f"LINE not reachable ({type(exc).__name__})", transient=True) from exc
+
+    async def reply_once(self, reply_token: str, messages: list[dict[str, Any]]) -> bool:
+        """One reply call; False when LINE refused the token (400: expired or used), else
+        failures are :class:`~bot.channels.intake.SendError`."""
+        try:
+            await self.reply(reply_token, messages)
+        except LineApiError as exc:
+            if exc.status == 400:
+                return False
+            raise exc.as_send_error() from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise SendError(f"LINE not reachable ({type(exc).__name__})", transient=True) from exc
+        return True
 
     async def broadcast(self, messages: list[dict[str, Any]], retry_key: str | None = None) -> None:
         """Send up to five messages to every friend of the official account (officials' notices).
@@ -229,9 +294,6 @@ class LineInput(WebhookInput):
             return False, None
         return True, data.get("events") or []
 
-    async def process(self, core: ChannelCore, work: Any) -> None:
-        await self.process_events(core, work)
-
     async def on_stop(self) -> None:
         await self.client.close()
 
@@ -240,25 +302,6 @@ class LineInput(WebhookInput):
         messages = [{"type": "text", "text": t[:MAX_TEXT]} for t in texts if t.strip()]
         if messages:
             await self.client.push(user_id, messages)
-
-    async def send(self, user_id: str, reply_token: str | None, replies: list[BotReply]) -> None:
-        """One reply call with up to five messages; the rest (or all, if the token expired) push."""
-        messages = to_line_messages(replies)
-        if not messages:
-            return
-        head, rest = messages[:MAX_MESSAGES_PER_CALL], messages[MAX_MESSAGES_PER_CALL:]
-        if reply_token:
-            try:
-                await self.client.reply(reply_token, head)
-            except LineApiError as exc:
-                if exc.status != 400:
-                    raise
-                logger.info("line: reply token rejected; pushing instead")
-                rest = messages
-        else:
-            rest = messages
-        if rest:
-            await self.client.push(user_id, rest)
 
     def _to_inbound(self, event: dict[str, Any]) -> Inbound | None:
         source = event.get("source") or {}
@@ -306,23 +349,53 @@ class LineInput(WebhookInput):
             return Inbound("unfollow", user_id, message_id)
         return None  # join, leave, beacon, ...: nothing to do
 
-    async def process_events(self, core: ChannelCore, events: list[Any]) -> None:
-        """Handle the events of one webhook call in order (runs in the background)."""
-        for event in events:
-            if not isinstance(event, dict):
+    # ------------------------------------------------------------------ durable intake
+    def intake_items(self, work: Any) -> list[IntakeItem]:
+        """The active events from a user that the bot answers, with their ``webhookEventId``."""
+        items: list[IntakeItem] = []
+        for event in work:
+            if not isinstance(event, dict) or event.get("mode", "active") != "active":
                 continue
-            if event.get("mode", "active") != "active":
+            if event.get("type") not in HANDLED_EVENTS:
                 continue
-            try:
-                inbound = self._to_inbound(event)
-                if inbound is None:
-                    logger.debug("line: ignored an event of type %s", event.get("type"))
-                    continue
-                outcome = await core.handle(inbound)
-                if outcome.replies:
-                    token = event.get("replyToken")
-                    await self.send(
-                        inbound.user_id, token if isinstance(token, str) else None, outcome.replies
-                    )
-            except Exception:  # noqa: BLE001 - one bad event must not stop the others
-                logger.exception("line: failed to handle an event")
+            source = event.get("source")
+            user_id = source.get("userId") if isinstance(source, dict) else None
+            if not isinstance(user_id, str) or not 0 < len(user_id) <= 255:
+                continue
+            event_id = event.get("webhookEventId")
+            if not isinstance(event_id, str) or not 0 < len(event_id) <= 200:
+                event_id = "local:" + uuid.uuid4().hex  # no id from LINE: cannot be de-duplicated
+            items.append(IntakeItem(event_id, user_id, event))
+        return items
+
+    async def answer(self, core: ChannelCore, event: ClaimedEvent) -> list[BotReply]:
+        inbound = self._to_inbound(event.payload)
+        if inbound is None:
+            return []
+        return (await core.process(inbound)).replies
+
+    async def deliver(
+        self, event: ClaimedEvent, replies: list[BotReply], done: int, on_part: OnPart
+    ) -> None:
+        """Batches of five: the first by reply while the token is fresh (push when LINE refuses
+        it), the others by push; each push's retry key is derived from the event's, so a repeat
+        after a failure or a restart is not delivered twice."""
+        messages = to_line_messages(replies)
+        source = event.payload.get("source") or {}
+        user_id = str(source.get("userId") or "")
+        token = event.payload.get("replyToken")
+        age = (utcnow() - event.received_at).total_seconds()
+        fresh = isinstance(token, str) and bool(token) and age < REPLY_TOKEN_SECONDS
+        base = uuid.UUID(event.retry_key)
+        for index, start in enumerate(range(0, len(messages), MAX_MESSAGES_PER_CALL)):
+            if index < done:
+                continue
+            batch = messages[start : start + MAX_MESSAGES_PER_CALL]
+            key = str(uuid.uuid5(base, f"push-{index}"))
+            if index == 0 and fresh and isinstance(token, str):
+                if not await self.client.reply_once(token, batch):
+                    logger.info("line: reply token refused; pushing instead")
+                    await self.client.push_once(user_id, batch, key)
+            else:
+                await self.client.push_once(user_id, batch, key)
+            await on_part(index + 1)

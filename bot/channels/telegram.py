@@ -12,8 +12,12 @@ python-telegram-bot 22 is used for parsing (``Update.de_json``) and for sending 
 and the bot object is created lazily inside the running loop.
 
 Both the webhook and ``bosai telegram-poll`` (:mod:`bot.channels.polling`) feed
-:class:`TelegramAgent`, which de-duplicates on ``update_id`` and runs the shared
-:class:`~bot.channels.core.ChannelCore`.
+:class:`TelegramAgent`, which runs the shared :class:`~bot.channels.core.ChannelCore`. The
+webhook stores each update of a private chat (de-duplicated on ``update_id``) before it answers
+200 and the durable intake's workers (:mod:`bot.channels.intake`) process it and send the
+answers, one ``sendMessage`` at a time, remembering which went through; flood control
+(``RetryAfter``), 5xx and network errors are retried after the time Telegram asks for or with
+backoff. The polling loop de-duplicates on ``update_id`` in the core.
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from bot.channels.core import (
     ChannelCore,
     Inbound,
 )
+from bot.channels.intake import IntakeConfig, OnPart, SendError, send_with_retries
 from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto
 from bot.channels.shared import SharedState
 from bot.channels.webhook import WebhookInput
 from bot.settings import TELEGRAM_API_BASE as DEFAULT_API_BASE
+from bot.store.intake import ClaimedEvent, IntakeItem
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,44 @@ MAX_CALLBACK_BYTES = 64
 CALLBACK_TTL_SECONDS = 7 * 24 * 3600
 LOCATION_HINT = "下の「現在地を送る」ボタンで、今いる場所を送れます。"
 ALLOWED_UPDATES = ["message", "callback_query"]
+#: a push to one chat outside a conversation (officials) is retried this long
+PUSH_GIVE_UP_SECONDS = 60.0
+
+
+def private_chat(update: dict[str, Any]) -> int | None:
+    """The private chat an update (message or button tap) comes from, else None."""
+    message = update.get("message")
+    if not isinstance(message, dict):
+        query = update.get("callback_query")
+        message = query.get("message") if isinstance(query, dict) else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if isinstance(chat, dict) and chat.get("type") == "private":
+        chat_id = chat.get("id")
+        if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+            return chat_id
+    return None
+
+
+def send_error(exc: Exception) -> SendError:
+    """Telegram's errors as the intake sees them: flood control, 5xx and network errors are
+    worth another try (after ``retry_after`` when given); a refused request is not."""
+    from telegram.error import (
+        BadRequest,
+        ChatMigrated,
+        Forbidden,
+        InvalidToken,
+        NetworkError,
+        RetryAfter,
+    )
+
+    name = f"Telegram {type(exc).__name__}"
+    if isinstance(exc, RetryAfter):
+        wait = getattr(exc, "_retry_after", None)
+        seconds = wait.total_seconds() if wait is not None else None
+        return SendError(name, transient=True, retry_after=seconds)
+    if isinstance(exc, (BadRequest, Forbidden, InvalidToken, ChatMigrated)):
+        return SendError(name, transient=False)
+    return SendError(name, transient=isinstance(exc, NetworkError))
 
 
 def file_base(api_base: str) -> str:
@@ -156,9 +200,66 @@ class TelegramAgent:
             else:
                 await self.bot.send_message(chat_id=chat_id, **params)
 
-    async def push(self, chat_id: int | str, texts: list[str]) -> None:
-        """Send plain texts to one chat (officials' notices)."""
-        await self.send(chat_id, [BotReply(text=t) for t in texts])
+    async def send_parts(
+        self, chat_id: int | str, replies: list[BotReply], done: int, on_part: OnPart
+    ) -> None:
+        """Send the rendered messages after the first ``done``; ``on_part(n)`` after each.
+        Failures are :class:`~bot.channels.intake.SendError`."""
+        from telegram.error import TelegramError
+
+        rendered = (
+            await asyncio.to_thread(self.render, replies)
+            if self._callbacks.shared
+            else self.render(replies)
+        )
+        for index, params in enumerate(rendered):
+            if index < done:
+                continue
+            try:
+                if "photo" in params:
+                    await self.bot.send_photo(chat_id=chat_id, photo=params["photo"])
+                else:
+                    await self.bot.send_message(chat_id=chat_id, **params)
+            except TelegramError as exc:
+                raise send_error(exc) from exc
+            await on_part(index + 1)
+
+    async def push(
+        self, chat_id: int | str, texts: list[str], config: IntakeConfig | None = None
+    ) -> None:
+        """Send plain texts to one chat (officials' notices), retrying flood control, 5xx and
+        network errors for up to :data:`PUSH_GIVE_UP_SECONDS` without repeating a sent one."""
+        replies = [BotReply(text=t) for t in texts]
+        sent = 0
+
+        async def progress(count: int) -> None:
+            nonlocal sent
+            sent = count
+
+        async def once() -> None:
+            await self.send_parts(chat_id, replies, sent, progress)
+
+        await send_with_retries(once, config or IntakeConfig(), PUSH_GIVE_UP_SECONDS)
+
+    async def answer_update(self, core: ChannelCore, data: dict[str, Any]) -> list[BotReply]:
+        """The bot's answers to a stored update (durable intake): raises when it fails."""
+        from telegram import Update
+
+        update = Update.de_json(data, self.bot)
+        converted = (
+            await asyncio.to_thread(self.to_inbound, update)
+            if self._callbacks.shared
+            else self.to_inbound(update)
+        )
+        if converted is None:
+            return []
+        inbound, _chat_id = converted
+        if update.callback_query is not None:
+            try:
+                await self.bot.answer_callback_query(update.callback_query.id)
+            except Exception:  # noqa: BLE001 - the spinner stops by itself later
+                logger.info("telegram: answerCallbackQuery failed")
+        return (await core.process(inbound)).replies
 
     # ------------------------------------------------------------------ receiving
     def to_inbound(self, update: Any) -> tuple[Inbound, int | str] | None:
@@ -304,8 +405,22 @@ class TelegramInput(WebhookInput):
         ok = isinstance(data, dict) and isinstance(data.get("update_id"), int)
         return ok, data if ok else None
 
-    async def process(self, core: ChannelCore, work: Any) -> None:
-        await self.agent.handle_update(core, work)
+    def intake_items(self, work: Any) -> list[IntakeItem]:
+        """The update, when it comes from a private chat (others are not answered)."""
+        chat_id = private_chat(work)
+        if chat_id is None:
+            return []
+        return [IntakeItem(str(work["update_id"]), str(chat_id), work)]
+
+    async def answer(self, core: ChannelCore, event: ClaimedEvent) -> list[BotReply]:
+        return await self.agent.answer_update(core, event.payload)
+
+    async def deliver(
+        self, event: ClaimedEvent, replies: list[BotReply], done: int, on_part: OnPart
+    ) -> None:
+        chat_id = private_chat(event.payload)
+        if chat_id is not None:
+            await self.agent.send_parts(chat_id, replies, done, on_part)
 
     async def on_start(self) -> None:
         if self.enabled and self.webhook_url:

@@ -10,9 +10,15 @@ checks every webhook call goes through, in this order, before anything is parsed
 4. JSON, else 400 ``malformed_json``; :meth:`~WebhookInput.accept` says whether it has the
    platform's shape, else 400 ``{"error": <malformed_error>}``;
 
-then it answers 200 at once and :meth:`~WebhookInput.process` runs in a background task with the
-shared :class:`~bot.channels.core.ChannelCore`. A connector only says how to authenticate, accept
-and process its platform's calls, and what to do at server start and stop.
+then :meth:`~WebhookInput.intake_items` lists the events to keep and they are written to the
+store as ``pending`` (:mod:`bot.store.intake`; a redelivery of a stored event adds nothing)
+*before* the 200 is answered. When the store cannot take them the answer is 503
+``store_unavailable``, so that the platform delivers the call again. The channel's
+:class:`~bot.channels.intake.IntakeWorker` (started with the server, drained before it stops)
+processes them: :meth:`~WebhookInput.answer` gets the bot's answers through the shared
+:class:`~bot.channels.core.ChannelCore`, :meth:`~WebhookInput.deliver` sends them. A connector
+only says how to authenticate, accept, answer and deliver its platform's events, and what to do
+at server start and stop.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.core import ChannelCore
+from bot.channels.core import BotReply, ChannelCore
+from bot.channels.intake import IntakeConfig, IntakeWorker, OnPart
+from bot.store.intake import ClaimedEvent, IntakeItem
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +57,9 @@ class WebhookInput(InputChannel):
     def __init__(self, store_factory: Callable[[], Any] | None = None) -> None:
         self.store_factory = store_factory
         self.tasks: set[asyncio.Task] = set()
+        #: the worker pool's bounds; None: from the settings (``BOSAI_INTAKE_*``)
+        self.intake_config: IntakeConfig | None = None
+        self.worker: IntakeWorker | None = None
 
     @property
     def enabled(self) -> bool:
@@ -66,8 +77,19 @@ class WebhookInput(InputChannel):
         nothing to do)."""
         raise NotImplementedError
 
-    async def process(self, core: ChannelCore, work: Any) -> None:
-        """Handle the accepted call in the background (never raises into the loop)."""
+    def intake_items(self, work: Any) -> list[IntakeItem]:
+        """The events of an accepted call to store and process (id, user, raw event)."""
+        raise NotImplementedError
+
+    async def answer(self, core: ChannelCore, event: ClaimedEvent) -> list[BotReply]:
+        """The bot's answers to a stored event (raises when it could not be processed)."""
+        raise NotImplementedError
+
+    async def deliver(
+        self, event: ClaimedEvent, replies: list[BotReply], done: int, on_part: OnPart
+    ) -> None:
+        """Send the answers, skipping the first ``done`` platform calls (see
+        :class:`~bot.channels.intake.IntakeHandler`)."""
         raise NotImplementedError
 
     async def on_start(self) -> None:
@@ -77,14 +99,33 @@ class WebhookInput(InputChannel):
         """Runs after the server stopped (close HTTP sessions)."""
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run ``coro`` in the background, keeping a reference until it is done."""
+        """Run ``coro`` (e.g. registering the webhook) in the background, keeping a reference
+        until it is done."""
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
     def core(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> ChannelCore:
-        kwargs = {} if self.store_factory is None else {"store_factory": self.store_factory}
-        return ChannelCore(self.name(), on_new_message, **kwargs)
+        if self.store_factory is None:
+            return ChannelCore(self.name(), on_new_message)
+        return ChannelCore(self.name(), on_new_message, store_factory=self.store_factory)
+
+    def make_worker(self, core: ChannelCore) -> IntakeWorker:
+        config = self.intake_config
+        if config is None:
+            from bot.settings import get_settings
+
+            config = IntakeConfig.from_settings(get_settings())
+        return IntakeWorker(self.name(), core.store_factory, self, core, config)
+
+    async def _store_events(self, core: ChannelCore, items: list[IntakeItem]) -> None:
+        store_factory = core.store_factory
+        channel = self.name()
+
+        def add() -> None:
+            store_factory().add_intake(channel, items)
+
+        await asyncio.get_running_loop().run_in_executor(None, add)
 
     async def _webhook(self, request: Request, core: ChannelCore) -> HTTPResponse:
         if not self.enabled:
@@ -103,13 +144,26 @@ class WebhookInput(InputChannel):
         ok, work = self.accept(data)
         if not ok:
             return response.json({"error": self.malformed_error}, status=400)
-        if work:
-            self.spawn(self.process(core, work))
+        items = self.intake_items(work) if work else []
+        if items:
+            try:
+                await self._store_events(core, items)
+            except Exception as exc:  # noqa: BLE001 - the platform must deliver it again
+                logger.error(
+                    "%s: could not store %d event(s) (%s); answering 503",
+                    self.name(),
+                    len(items),
+                    type(exc).__name__,
+                )
+                return response.json({"error": "store_unavailable"}, status=503)
+            if self.worker is not None:
+                self.worker.wake()
         return response.json({"status": "ok"})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"{self.name()}_webhook", __name__)
         core = self.core(on_new_message)
+        worker = self.worker = self.make_worker(core)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -121,7 +175,12 @@ class WebhookInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def started(*_: Any) -> None:
+            await worker.start()  # resumes events left pending by a crash or a stop
             await self.on_start()
+
+        @bp.listener("before_server_stop")
+        async def draining(*_: Any) -> None:
+            await worker.stop()  # unfinished events stay pending for the next start
 
         @bp.listener("after_server_stop")
         async def stopped(*_: Any) -> None:

@@ -21,6 +21,9 @@ from aiohttp import web
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
+from bot.channels.intake import IntakeConfig
+from bot.channels.webhook import WebhookInput
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -69,10 +72,43 @@ async def serve(app: Sanic) -> AsyncIterator[str]:
         await server.after_stop()
 
 
+#: the durable intake in tests: quick polls and backoffs, a short lease
+FAST_INTAKE = IntakeConfig(
+    workers=4,
+    lease_seconds=2.0,
+    give_up_seconds=30.0,
+    drain_seconds=5.0,
+    max_attempts=3,
+    backoff_base=0.05,
+    backoff_cap=0.5,
+    poll_seconds=0.05,
+)
+
+
+async def settle(channel: Any, timeout: float = 8.0) -> None:
+    """Wait until the webhook channel's intake has nothing pending and its workers are idle."""
+    worker = channel.worker
+    assert worker is not None, "the channel's blueprint was not built"
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        counts = await asyncio.to_thread(
+            lambda: worker.store_factory().intake_counts(channel.name())
+        )
+        if counts["pending"] == 0 and worker.idle:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"intake did not settle: {counts}")
+        await asyncio.sleep(0.02)
+
+
 @asynccontextmanager
 async def sanic_app(channel: InputChannel, collector: Collector) -> AsyncIterator[str]:
-    """Serve ``channel``'s blueprint under ``/webhooks/<name>`` on a free port; yields base URL."""
+    """Serve ``channel``'s blueprint under ``/webhooks/<name>`` on a free port; yields base URL.
+
+    A webhook channel without its own intake settings gets :data:`FAST_INTAKE`."""
     Sanic.test_mode = True
+    if isinstance(channel, WebhookInput) and channel.intake_config is None:
+        channel.intake_config = FAST_INTAKE
     app = Sanic(f"test_{channel.name()}_{uuid.uuid4().hex[:8]}")
     app.blueprint(channel.blueprint(collector), url_prefix=f"/webhooks/{channel.url_prefix()}")
     async with serve(app) as base:

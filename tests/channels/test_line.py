@@ -20,7 +20,7 @@ from PIL import Image
 from bot.channels import core
 from bot.channels.line import LineInput
 from bot.store import Store
-from tests.channels.helpers import Collector, FakeApi, jpeg_with_exif, sanic_app
+from tests.channels.helpers import Collector, FakeApi, jpeg_with_exif, sanic_app, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -76,12 +76,8 @@ class Env:
                 return r.status, await r.json()
 
     async def settle(self) -> None:
-        """Wait until the connector's background tasks are done."""
-        for _ in range(200):
-            if not self.channel.tasks:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("background processing did not finish")
+        """Wait until every stored event was processed and answered."""
+        await settle(self.channel)
 
 
 def fake_line(reply_status: int = 200, image: bytes | None = None) -> FakeApi:
@@ -224,7 +220,7 @@ async def test_redelivery_is_processed_once(env_factory: Any, store: Store) -> N
     await asyncio.sleep(0.1)
     assert env.collector.texts == ["道路が冠水しています"]
     assert len(env.api.calls("/reply")) == 1
-    assert store.record_inbound("line", "01HREDELIVERY0000000000000", "x") is False
+    assert store.intake_event("line", "01HREDELIVERY0000000000000")["status"] == "done"
 
 
 async def test_unknown_and_unsupported_events(env_factory: Any) -> None:

@@ -20,7 +20,7 @@ from bot.channels.core import ChannelCore
 from bot.channels.polling import RestForwarder, poll
 from bot.channels.telegram import TelegramAgent, TelegramInput
 from bot.store import Store
-from tests.channels.helpers import Collector, FakeApi, jpeg_with_exif, sanic_app
+from tests.channels.helpers import Collector, FakeApi, jpeg_with_exif, sanic_app, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -112,11 +112,8 @@ class Env:
                 return r.status, await r.json()
 
     async def settle(self) -> None:
-        for _ in range(300):
-            if not self.channel.tasks:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("background processing did not finish")
+        """Wait until every stored event was processed and answered."""
+        await settle(self.channel)
 
     def sent(self) -> list[dict[str, Any]]:
         return self.api.params("sendMessage")
