@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "bot.commands.gis",  # gis nearest / hazard / within
     "bot.commands.officials",  # officials add / revoke / list, db upgrade
     "bot.commands.telegram",  # telegram-poll
+    "bot.commands.privacy",  # privacy purge
 )
 
 

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     resident_secret: SecretStr | None = Field(None, env="BOSAI_RESIDENT_SECRET")
     tracker_store_url: str | None = Field(None, env="TRACKER_STORE_URL")
     redis_url: str | None = Field(None, env="REDIS_URL")
+    # personal data: days tracker events and other conversation data are kept (docs/privacy.md)
+    retention_days: int = Field(30, env="BOSAI_RETENTION_DAYS", ge=1, le=3650)
     # services
     host: str = Field("127.0.0.1", env="BOSAI_HOST")
     rasa_port: int = Field(5005, env="BOSAI_RASA_PORT", ge=1, le=65535)

@@ -20,8 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from bot.commands.privacy import PurgeSchedule
 from bot.settings import Settings, get_settings
 from bot.training import current_model, latest_model
+
+# Rasa's SQL tracker store that also deletes a conversation on the resident's request
+# (bot/tracker_store.py, docs/privacy.md)
+TRACKER_STORE_TYPE = "bot.tracker_store.ErasingSQLTrackerStore"
 
 
 class SupervisorError(RuntimeError):
@@ -70,7 +75,7 @@ def write_endpoints(settings: Settings) -> Path:
     if tracker_url:
         u = urlsplit(tracker_url)
         endpoints["tracker_store"] = {
-            "type": "SQL",
+            "type": TRACKER_STORE_TYPE,
             "dialect": "postgresql",
             "url": u.hostname or "127.0.0.1",
             "port": u.port or 5432,
@@ -80,7 +85,7 @@ def write_endpoints(settings: Settings) -> Path:
         }
     else:
         endpoints["tracker_store"] = {
-            "type": "SQL",
+            "type": TRACKER_STORE_TYPE,
             "dialect": "sqlite",
             "db": str(settings.var_dir / "tracker.db"),
         }
@@ -165,6 +170,7 @@ class Supervisor:
         self.services = build_services(settings, model)
         self.verbose = verbose
         self._stopping = False
+        self.purge: PurgeSchedule | None = None  # bosai privacy purge at start, then daily
 
     def check_ports(self) -> None:
         taken = [s for s in self.services if not port_is_free(self.settings.host, s.port)]
@@ -187,6 +193,7 @@ class Supervisor:
         base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         base_env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         base_env["BOSAI_VAR_DIR"] = str(self.settings.var_dir)
+        self.purge = PurgeSchedule(self.settings.repo_root, log_dir / "privacy.log", base_env)
         for svc in self.services:
             svc.log_path = log_dir / f"{svc.name}.log"
             out: IO[bytes] | None = None
@@ -241,6 +248,8 @@ class Supervisor:
     def watch(self) -> int:
         """Block until a signal arrives or a child dies; return the exit code."""
         while not self._stopping:
+            if self.purge is not None:
+                self.purge.tick()
             for svc in self.services:
                 assert svc.process is not None
                 code = svc.process.poll()
@@ -255,6 +264,8 @@ class Supervisor:
         return 0
 
     def stop(self, grace: float = 20.0) -> None:
+        if self.purge is not None:
+            self.purge.stop()
         for svc in self.services:
             if svc.process and svc.process.poll() is None:
                 try:

@@ -14,6 +14,7 @@ Each concern lives in its own module, as a part that shares :class:`~bot.store.d
 ``store.officials``    officials and tokens (:mod:`bot.store.officials`)
 ``store.inbox``        the 未対応メッセージ inbox (:mod:`bot.store.inbox`)
 ``store.addresses``    raw platform ids for replies and pushes only (:mod:`bot.store.addresses`)
+``store.privacy``      a resident's erasure, the retention purge (:mod:`bot.store.privacy`)
 =====================  ==========================================================
 
 Field checks and limits are in :mod:`bot.store.validation`. The methods below
@@ -41,6 +42,7 @@ from bot.store.notices import Notices
 from bot.store.officials import Officials, hash_token
 from bot.store.paging import decode_cursor, encode_cursor
 from bot.store.photos import Photos
+from bot.store.privacy import Privacy
 from bot.store.reports import ReportPage, ReportQuery, Reports
 from bot.store.residents import Residents
 from bot.store.shelters import ShelterStatuses
@@ -137,6 +139,7 @@ class Store:
         self.officials = Officials(self.db)
         self.inbox = Inbox(self.db, self.residents)
         self.addresses = Addresses(self.db)
+        self.privacy = Privacy(self.db, self.photos)
 
     # ------------------------------------------------------------------ schema and sessions
     def upgrade(self, revision: str = "head") -> None:

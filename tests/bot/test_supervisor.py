@@ -72,7 +72,8 @@ def test_endpoints_default_to_sqlite_and_switch_to_postgres_and_redis(
     try:
         data = yaml.safe_load(write_endpoints(get_settings()).read_text())
         assert data["tracker_store"] == {
-            "type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")
+            "type": "bot.tracker_store.ErasingSQLTrackerStore", "dialect": "sqlite",
+            "db": str(tmp_path / "tracker.db"),
         }
         assert "lock_store" not in data
         assert data["action_endpoint"]["url"].endswith(":5055/webhook")
@@ -82,6 +83,7 @@ def test_endpoints_default_to_sqlite_and_switch_to_postgres_and_redis(
         get_settings.cache_clear()  # the settings are read once per process
         data = yaml.safe_load(write_endpoints(get_settings()).read_text())
         assert data["tracker_store"]["dialect"] == "postgresql"
+        assert data["tracker_store"]["type"] == "bot.tracker_store.ErasingSQLTrackerStore"
         assert data["tracker_store"]["url"] == "db.example"
         assert data["tracker_store"]["port"] == 5433
         assert data["tracker_store"]["db"] == "rasa"

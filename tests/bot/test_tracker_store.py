@@ -1,0 +1,66 @@
+"""The tracker store ``bosai run`` configures deletes a conversation when the resident's
+confirmed 「データを削除」 turn is saved, and stores every other turn as Rasa's own store does."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bot.settings import REPO_ROOT
+from bot.tracker_store import ERASE_SLOT, ErasingSQLTrackerStore
+
+
+def _count(db: Path) -> dict[str, int]:
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        out = dict(conn.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all())
+    engine.dispose()
+    return out
+
+
+def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(tmp_path: Path) -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        AllSlotsReset,
+        BotUttered,
+        SlotSet,
+        UserUttered,
+    )
+
+    domain = Domain.load(str(REPO_ROOT / "bot" / "domain"))
+    db = tmp_path / "tracker.db"
+    store = ErasingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db))
+
+    async def turn(sender: str, message: str, *after: object) -> None:
+        tracker = await store.retrieve(sender) or await store.create_tracker(sender)
+        tracker.update(UserUttered(message))
+        for event in after:
+            tracker.update(event)
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+
+    async def conversation() -> None:
+        await turn("line:a", "緑町3丁目12-4、2階に3人", BotUttered("登録しました"))
+        await turn("line:b", "避難所どこ", BotUttered("…"))
+        await turn("line:a", "データを削除", ActionExecuted("utter_ask_delete_my_data"))
+        assert _count(db)["line:a"] > 4
+        await turn(
+            "line:a", "/affirm", ActionExecuted("action_delete_my_data"),
+            BotUttered("削除しました"), AllSlotsReset(), SlotSet(ERASE_SLOT, True),
+        )
+        assert "line:a" not in _count(db)
+        assert await store.retrieve("line:a") is None
+        # the resident's next message starts a new conversation, stored as usual
+        await turn("line:a", "こんにちは", BotUttered("こんにちは"))
+
+    asyncio.run(conversation())
+    counts = _count(db)
+    assert counts["line:b"] > 0
+    tracker = asyncio.run(store.retrieve("line:a"))
+    assert tracker is not None
+    texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+    assert texts == ["こんにちは"]
+    store.engine.dispose()
