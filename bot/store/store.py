@@ -15,6 +15,7 @@ Each concern lives in its own module, as a part that shares :class:`~bot.store.d
 ``store.inbox``        the 未対応メッセージ inbox (:mod:`bot.store.inbox`)
 ``store.addresses``    raw platform ids for replies and pushes only (:mod:`bot.store.addresses`)
 ``store.privacy``      a resident's erasure, the retention purge (:mod:`bot.store.privacy`)
+``store.audit``        the officials' access log: every export (:mod:`bot.store.audit`)
 =====================  ==========================================================
 
 Field checks and limits are in :mod:`bot.store.validation`. The methods below
@@ -32,6 +33,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from sqlalchemy.orm import Session
 
 from bot.store.addresses import Addresses
+from bot.store.audit import Audit
 from bot.store.database import Database, build_engine
 from bot.store.errors import InvalidInput, InvalidTransition, NotFound, StoreError
 from bot.store.evacuees import Evacuees
@@ -140,6 +142,7 @@ class Store:
         self.inbox = Inbox(self.db, self.residents)
         self.addresses = Addresses(self.db)
         self.privacy = Privacy(self.db, self.photos)
+        self.audit = Audit(self.db)
 
     # ------------------------------------------------------------------ schema and sessions
     def upgrade(self, revision: str = "head") -> None:
