@@ -395,6 +395,7 @@ class LineInput(WebhookInput):
             if index == 0 and fresh and isinstance(token, str):
                 if not await self.client.reply_once(token, batch):
                     logger.info("line: reply token refused; pushing instead")
+                    event.payload.pop("replyToken", None)  # not again when the push is retried
                     await self.client.push_once(user_id, batch, key)
             else:
                 await self.client.push_once(user_id, batch, key)

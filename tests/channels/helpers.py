@@ -190,3 +190,65 @@ def jpeg_with_exif() -> bytes:
     out = io.BytesIO()
     img.save(out, format="JPEG", exif=exif)
     return out.getvalue()
+
+
+@dataclass
+class Scripted:
+    """One scripted answer of a fake platform call: the HTTP status, an optional
+    ``Retry-After``, and whether the call took effect anyway (a response lost on the way back)."""
+
+    status: int
+    retry_after: int | None = None
+    took_effect: bool = False
+
+
+class FakeLine(FakeApi):
+    """Fake LINE Messaging API with what the intake depends on.
+
+    ``reply_script`` / ``push_script`` answer the next calls (then 200). A push whose
+    ``X-Line-Retry-Key`` was already accepted gets 409, as LINE does. ``delivered`` lists the
+    messages the resident really received, in order: ``(user or "reply", text)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reply_script: list[Scripted] = []
+        self.push_script: list[Scripted] = []
+        self.accepted_keys: set[str] = set()
+        self.delivered: list[tuple[str, str]] = []
+        self.route("POST", "/v2/bot/message/reply", self._reply)
+        self.route("POST", "/v2/bot/message/push", self._push)
+
+    @staticmethod
+    def _answer(step: Scripted) -> web.Response:
+        headers = {"Retry-After": str(step.retry_after)} if step.retry_after is not None else {}
+        return web.json_response(
+            {"message": f"scripted {step.status}"}, status=step.status, headers=headers
+        )
+
+    def _reply(self, _: web.Request, body: bytes) -> web.Response:
+        step = self.reply_script.pop(0) if self.reply_script else Scripted(200)
+        if step.status == 200 or step.took_effect:
+            data = json.loads(body)
+            self.delivered.extend(("reply", m.get("text", "")) for m in data["messages"])
+        if step.status == 200:
+            return web.json_response({"sentMessages": []})
+        return self._answer(step)
+
+    def _push(self, request: web.Request, body: bytes) -> web.Response:
+        key = request.headers.get("X-Line-Retry-Key")
+        if key and key in self.accepted_keys:
+            return web.json_response({"message": "The retry key is already accepted"}, status=409)
+        step = self.push_script.pop(0) if self.push_script else Scripted(200)
+        if step.status == 200 or step.took_effect:
+            data = json.loads(body)
+            self.delivered.extend((data["to"], m.get("text", "")) for m in data["messages"])
+            if key:
+                self.accepted_keys.add(key)
+        if step.status == 200:
+            return web.json_response({"sentMessages": []})
+        return self._answer(step)
+
+    @property
+    def texts(self) -> list[str]:
+        return [text for _, text in self.delivered]
