@@ -167,6 +167,7 @@ class IntakeWorker:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
         self._stopping = False
+        self._claim_failing = False
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -222,8 +223,17 @@ class IntakeWorker:
                     events = await self._intake(
                         "claim", self.channel, free, self.config.lease_seconds
                     )
+                    if self._claim_failing:
+                        logger.info("%s: claiming events works again", self.channel)
+                    self._claim_failing = False
                 except Exception as exc:  # noqa: BLE001 - database down: try again later
-                    logger.warning("%s: cannot claim events (%s)", self.channel, type(exc).__name__)
+                    if not self._claim_failing:  # once per outage, not every poll
+                        logger.warning(
+                            "%s: cannot claim events (%s); retrying",
+                            self.channel,
+                            type(exc).__name__,
+                        )
+                    self._claim_failing = True
                     events = []
                 for event in events:
                     if self._stopping:
