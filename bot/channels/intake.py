@@ -59,6 +59,9 @@ class IntakeConfig:
     give_up_seconds: float = 900.0
     drain_seconds: float = 10.0
     max_attempts: int = 3
+    #: a Rasa turn taking longer counts as failed (and is retried): it must not hold the
+    #: resident's later messages for ever
+    answer_timeout_seconds: float = 120.0
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     poll_seconds: float = 1.0
@@ -292,7 +295,9 @@ class IntakeWorker:
                 failure = "processing: interrupted too often"
             else:
                 try:
-                    replies = await self.handler.answer(self.core, event)
+                    replies = await asyncio.wait_for(
+                        self.handler.answer(self.core, event), config.answer_timeout_seconds
+                    )
                 except Exception as exc:  # noqa: BLE001 - retried, then an apology
                     reason = f"processing: {type(exc).__name__}"
                     logger.warning("%s: processing an event failed (%s)", self.channel, reason)

@@ -139,6 +139,21 @@ async def test_a_turn_that_keeps_failing_gets_the_apology_and_stays_visible(
     assert [f["event_id"] for f in store.failed_intake("line")] == ["EVBROKEN"]
 
 
+async def test_a_hanging_turn_times_out_and_is_retried(store: Store, line_api: FakeLine) -> None:
+    class HangsOnce(Collector):
+        async def __call__(self, message: UserMessage) -> None:
+            if not self.messages:
+                self.messages.append(message)
+                await asyncio.sleep(60)  # e.g. a lock never released
+            await super().__call__(message)
+
+    collector = HangsOnce()
+    async with Line(store, line_api, collector, fast(answer_timeout_seconds=0.3)) as line:
+        await line.post(text_event("避難所は開いていますか", "EVHANG"))
+        await settle(line.channel)
+    assert len(collector.messages) == 2 and line_api.texts == [OK]
+
+
 async def test_an_event_stopped_mid_turn_is_processed_after_a_restart(
     store: Store, line_api: FakeLine
 ) -> None:
