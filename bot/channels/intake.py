@@ -300,7 +300,13 @@ class IntakeWorker:
                     )
                 except Exception as exc:  # noqa: BLE001 - retried, then an apology
                     reason = f"processing: {type(exc).__name__}"
-                    logger.warning("%s: processing an event failed (%s)", self.channel, reason)
+                    logger.warning(
+                        "%s: processing an event failed (%s, attempt %d)",
+                        self.channel,
+                        reason,
+                        event.attempts,
+                        exc_info=not isinstance(exc, asyncio.TimeoutError),
+                    )
                     delay = config.delay(event.attempts)
                     if (
                         event.attempts < config.max_attempts
