@@ -18,6 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 
 from bot.officials import notices as notice_sender
+from bot.officials import privacy
 from bot.officials.auth import require_role
 from bot.officials.errors import ApiError, dumps
 from bot.officials.openapi import openapi_document
@@ -122,6 +123,7 @@ async def me(request: Request) -> HTTPResponse:
 @require_role("viewer")
 async def list_reports(request: Request) -> HTTPResponse:
     params = query(request, ReportsQuery)
+    privacy.check_text_search(request, params.q)
     report_query = ReportQuery(
         since=params.since,
         until=params.until,
@@ -133,18 +135,22 @@ async def list_reports(request: Request) -> HTTPResponse:
         cursor=params.cursor or None,
     )
     page = await run_blocking(store_of(request.app).list_reports, report_query)
+    reports = privacy.for_role(request, page.reports)
+    if privacy.is_export(request, params.limit):
+        filters = params.dict(exclude={"format", "limit", "cursor"})
+        await privacy.audit_export(request, "reports", params.format, len(reports), filters)
     headers = {"Cache-Control": "no-store"}
     if page.next_cursor:
         headers["X-Next-Cursor"] = page.next_cursor
     if params.format == "csv":
         headers["Content-Disposition"] = 'attachment; filename="reports.csv"'
         return raw(
-            reports_csv(page.reports),
+            reports_csv(reports),
             content_type="text/csv; charset=utf-8",
             headers=headers,
         )
     body = feature_collection(
-        [report_feature(r) for r in page.reports],
+        [report_feature(r) for r in reports],
         next_cursor=page.next_cursor,
         count=len(page.reports),
     )
@@ -174,9 +180,10 @@ async def get_report(request: Request, report_id: str) -> HTTPResponse:
     store = store_of(request.app)
 
     def load() -> dict[str, Any]:
-        report = store.get_report(rid)
+        report = privacy.for_role(request, [store.get_report(rid)])[0]
         props = report_properties(report)
-        props["history"] = [h.to_dict() for h in store.report_history(rid)]
+        history = [h.to_dict() for h in store.report_history(rid)]
+        props["history"] = privacy.history_for_role(request, history)
         return props
 
     return _json({"report": await run_blocking(load)}, headers={"Cache-Control": "no-store"})

@@ -67,6 +67,10 @@ OPERATIONS: tuple[Op, ...] = (
         query=q.ReportsQuery,
         ok=(200, "GeoJSON FeatureCollection (or CSV with format=csv)", r.ReportCollection),
         extra_content={"text/csv": {"schema": {"type": "string"}}},
+        errors={403: "role below viewer, or q asked by a viewer"},
+        description="Viewers get places rounded to about 100 m and no free text (text, "
+        "place_text null; q refused); operators and admins get everything. A request with "
+        "format, or with limit above 500, is an export and is written to the audit log.",
     ),
     Op(
         "post",
@@ -81,6 +85,8 @@ OPERATIONS: tuple[Op, ...] = (
         "/api/v1/reports/{report_id}",
         "One report with its status history",
         "viewer",
+        description="Viewers get the place rounded to about 100 m, no free text (text, "
+        "place_text and the history's notes null).",
         query=q.NoQuery,
         ok=(200, "the report and its audit log", r.ReportEnvelope),
         errors={404: "no such report"},

@@ -64,9 +64,12 @@ class StatusLogEntry(Out):
     old_status: ReportStatus | None = Field(...)
     new_status: ReportStatus
     by: str
-    note: str | None = Field(...)
+    note: str | None = Field(..., description="null for viewers (officials' free text)")
     duplicate_of: int | None = Field(...)
     at: datetime
+
+
+ROUNDED_FOR_VIEWERS = "exact for operators; rounded to 0.001° (~100 m) for viewers"
 
 
 class Report(Out):
@@ -75,10 +78,12 @@ class Report(Out):
     category_label: str
     status: ReportStatus
     status_label: str
-    text: str | None = Field(...)
-    lat: float | None = Field(...)
-    lon: float | None = Field(...)
-    place_text: str | None = Field(...)
+    text: str | None = Field(
+        ..., description="the resident's words; null for viewers (may carry an address or a name)"
+    )
+    lat: float | None = Field(..., description=ROUNDED_FOR_VIEWERS)
+    lon: float | None = Field(..., description=ROUNDED_FOR_VIEWERS)
+    place_text: str | None = Field(..., description="the written place; null for viewers")
     accuracy_m: float | None = Field(...)
     headcount: int | None = Field(...)
     needs: list[str]
@@ -134,8 +139,16 @@ class PlaceCount(Out):
 
 
 class EvacueeCell(Out):
+    """A grid cell with at least 3 registrations (never fewer: no cell singles out a household)."""
+
     min_lat: float
     min_lon: float
+    size_deg: float = Field(
+        ..., description="side of the cell: cell_deg, or 4 × cell_deg when merged"
+    )
+    merged: bool = Field(
+        ..., description="true: cells with fewer than 3 registrations merged into the larger cell"
+    )
     registrations: int
     people: int
     households_needing_help: int
@@ -147,6 +160,9 @@ class SummaryLabels(Out):
 
 
 class EvacueeSummary(Out):
+    """With bbox, only cells (of the grid) with at least 3 registrations are counted, so that no
+    area singles out a household; without bbox, the totals are the whole municipality's."""
+
     total: EvacueeTotal
     by_place_type: dict[str, PlaceCount]
     vulnerable_people: dict[str, int]

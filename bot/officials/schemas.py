@@ -83,16 +83,23 @@ class ReportsQuery(QueryModel):
     q: StrictStr | None = Field(
         None,
         max_length=MAX_Q,
-        description="text contained in the report text or place (case-insensitive)",
+        description="text contained in the report text or place (case-insensitive; operator+)",
     )
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
+    limit: int = Field(
+        DEFAULT_LIMIT,
+        ge=1,
+        le=MAX_LIMIT,
+        description="page size; above 500 the request is an export (written to the audit log)",
+    )
     cursor: StrictStr | None = Field(
         None,
         max_length=MAX_CURSOR,
         description="next_cursor of the previous page (also in X-Next-Cursor)",
     )
     format: Literal["geojson", "csv"] = Field(
-        "geojson", description="geojson (default) or csv (UTF-8 with BOM, JST times)"
+        "geojson",
+        description="geojson (default) or csv (UTF-8 with BOM, JST times); given, the request is "
+        "an export (written to the audit log)",
     )
 
     @root_validator(skip_on_failure=True)

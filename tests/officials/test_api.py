@@ -145,7 +145,7 @@ def ids_of(resp) -> list[int]:
 
 def test_list_is_geojson_newest_first(api: Api) -> None:
     ids = seed(api)
-    body = api.get("/api/v1/reports").json()
+    body = api.get("/api/v1/reports", role="operator").json()  # viewers: tests/officials/test_privacy_api.py
     assert [f["id"] for f in body["features"]] == [ids["slide"], ids["fire"], ids["flood"]]
     flood = body["features"][2]
     assert flood["geometry"] == {"type": "Point", "coordinates": [141.35, 43.068]}
@@ -184,7 +184,9 @@ def test_filters(api: Api) -> None:
             params={"since": "2025-11-26T09:30:00", "until": "2025-11-26T10:30:00"},
         )
     ) == [ids["fire"]]
-    assert ids_of(api.get("/api/v1/reports", params={"q": "函館"})) == [ids["slide"]]
+    assert ids_of(api.get("/api/v1/reports", role="operator", params={"q": "函館"})) == [
+        ids["slide"]
+    ]
     api.store.change_status(ids["fire"], "confirmed", by="x")
     assert ids_of(api.get("/api/v1/reports", params={"status": "confirmed"})) == [ids["fire"]]
     assert ids_of(
@@ -200,7 +202,7 @@ def test_pagination_with_cursor(api: Api) -> None:
     seen, cursor, pages = [], None, 0
     while True:
         params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
-        resp = api.get("/api/v1/reports", params=params)
+        resp = api.get("/api/v1/reports", role="operator", params=params)
         body = resp.json()
         seen += [f["properties"]["text"] for f in body["features"]]
         pages += 1
@@ -245,7 +247,7 @@ def test_csv_export_has_bom_and_escapes_formulas(api: Api) -> None:
         channel="line",
         reported_at=T0 + timedelta(hours=5),
     )
-    resp = api.get("/api/v1/reports", params={"format": "csv"})
+    resp = api.get("/api/v1/reports", role="operator", params={"format": "csv"})
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/csv")
     assert "attachment" in resp.headers["content-disposition"]
@@ -256,7 +258,9 @@ def test_csv_export_has_bom_and_escapes_formulas(api: Api) -> None:
     assert flood["category_label"] == "道路冠水" and flood["text"] == "札幌駅前が冠水"
     assert flood["reported_at"] == "2025-11-26T09:00:00+09:00"  # JST for spreadsheets
     assert rows[0]["text"].startswith("'=")
-    filtered = api.get("/api/v1/reports", params={"format": "csv", "category": "fire"})
+    filtered = api.get(
+        "/api/v1/reports", role="operator", params={"format": "csv", "category": "fire"}
+    )
     assert len(list(csv.DictReader(io.StringIO(filtered.content.decode("utf-8-sig"))))) == 1
 
 
@@ -416,51 +420,33 @@ def test_photos_only_for_officials(api: Api) -> None:
 # ---------------------------------------------------------------- evacuees
 def test_evacuee_summary(api: Api) -> None:
     s = api.store
-    s.upsert_evacuee(
-        s.resident_id("line", "a"),
-        "line",
-        "car",
-        3,
-        {"elderly": 1},
-        [],
-        True,
-        lat=43.06,
-        lon=141.35,
-    )
-    s.upsert_evacuee(
-        s.resident_id("line", "b"),
-        "line",
-        "relatives",
-        2,
-        {"medical": 1},
-        [],
-        False,
-        lat=41.77,
-        lon=140.73,
-    )
-    s.upsert_evacuee(
-        s.resident_id("line", "a"),
-        "line",
-        "car",
-        4,
-        {"elderly": 1},
-        [],
-        True,
-        lat=43.06,
-        lon=141.35,
-    )
+
+    def register(user: str, place: str, people: int, vuln: dict, lat: float, lon: float) -> None:
+        s.upsert_evacuee(s.resident_id("line", user), "line", place, people, vuln, [], True,
+                         lat=lat, lon=lon)
+
+    # three households in one cell near Sapporo, three in one cell in Hakodate (a cell needs
+    # at least 3 households to be shown: tests/store/test_evacuee_grid.py)
+    register("a", "car", 3, {"elderly": 1}, 43.06, 141.35)
+    register("a2", "home", 1, {}, 43.061, 141.351)
+    register("a3", "home", 1, {}, 43.062, 141.352)
+    register("b", "relatives", 2, {"medical": 1}, 41.775, 140.735)
+    register("b2", "home", 1, {}, 41.776, 140.736)
+    register("b3", "home", 1, {}, 41.777, 140.737)
+    register("a", "car", 4, {"elderly": 1}, 43.06, 141.35)  # an update, not a new household
     body = api.get("/api/v1/evacuees/summary", params={"cell": "0.1"}).json()
     assert body["total"] == {
-        "registrations": 2,
-        "people": 6,
+        "registrations": 6,
+        "people": 10,
         "households_needing_help": 2,
         "households_with_medical_needs": 1,
     }
     assert body["by_place_type"]["car"] == {"registrations": 1, "people": 4}
     assert body["labels"]["place_types"]["car"] == "車中泊"
     assert len(body["cells"]) == 2
+    assert [c["registrations"] for c in body["cells"]] == [3, 3]
     hokkaido_south = api.get("/api/v1/evacuees/summary", params={"bbox": "140,41,141,42"}).json()
-    assert hokkaido_south["total"]["people"] == 2
+    assert hokkaido_south["total"]["people"] == 4
     assert "resident" not in str(body)
     assert_error(api.get("/api/v1/evacuees/summary", params={"cell": "5"}), 400, "cell")
 

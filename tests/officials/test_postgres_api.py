@@ -47,7 +47,9 @@ def test_reports_filters_paging_and_status_on_postgres(pg_api) -> None:
     assert [f["id"] for f in body["features"]] == [ids[3], ids[1]]
     assert [
         f["id"]
-        for f in pg_api.get("/api/v1/reports", params={"q": "報告4 100%"}).json()["features"]
+        for f in pg_api.get(
+            "/api/v1/reports", role="operator", params={"q": "報告4 100%"}
+        ).json()["features"]
     ] == [ids[4]]
     page1 = pg_api.get("/api/v1/reports", params={"limit": 4}).json()
     page2 = pg_api.get(
@@ -60,7 +62,7 @@ def test_reports_filters_paging_and_status_on_postgres(pg_api) -> None:
     )
     assert resp.json()["report"]["status"] == "in_progress"
     assert [h.new_status for h in s.report_history(ids[0])] == ["new", "in_progress"]
-    csv_resp = pg_api.get("/api/v1/reports", params={"format": "csv"})
+    csv_resp = pg_api.get("/api/v1/reports", role="operator", params={"format": "csv"})
     assert csv_resp.content.startswith(b"\xef\xbb\xbf") and "報告5" in csv_resp.content.decode(
         "utf-8-sig"
     )
