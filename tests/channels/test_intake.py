@@ -276,7 +276,7 @@ async def test_a_refused_send_fails_visibly_and_a_dead_api_is_given_up(
     assert denied["status"] == "failed" and "403" in denied["last_error"]
     down = store.intake_event("line", "EVDOWN")
     assert down["status"] == "failed" and "503" in down["last_error"]
-    assert len(line_api.calls("/push")) > 3  # retried until the give-up time, then stopped
+    assert len(line_api.calls("/push")) >= 3  # retried until the give-up time, then stopped
     assert {f["event_id"] for f in store.failed_intake("line")} == {"EVDENIED", "EVDOWN"}
 
 
