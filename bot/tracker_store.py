@@ -5,7 +5,8 @@
 PostgreSQL (``TRACKER_STORE_URL``) alike. It is Rasa's ``SQLTrackerStore`` with one change: when
 the turn being saved set the slot ``data_erase_requested`` (only ``action_delete_my_data`` sets
 it, after the resident confirmed), every stored event of the conversation is deleted and nothing
-of the turn is written. The resident's next message starts a new, empty conversation.
+of the turn is written, and the resident's raw platform id kept for replies is deleted
+(:func:`forget_address`). The resident's next message starts a new, empty conversation.
 
 Why here and not in the action: the action server runs before Rasa saves the turn, and Rasa
 writes "the events it has not stored yet" by counting the stored ones, so a deletion made by the
@@ -14,6 +15,7 @@ action would be undone by that save (every event of the session would be written
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 
@@ -37,6 +39,10 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             return
         # the sender id is a pseudonym (bot.identity); the count is not personal data
         logger.info("conversation erased at the resident's request (%d events)", deleted)
+        try:
+            await asyncio.to_thread(forget_address, tracker.sender_id)
+        except Exception:  # noqa: BLE001 - the conversation is gone; the purge retries later
+            logger.exception("the erased resident's address could not be deleted")
 
     def _erase_if_requested(self, tracker: DialogueStateTracker) -> int | None:
         """Delete the conversation when the unsaved events set :data:`ERASE_SLOT`; the number of
@@ -58,3 +64,15 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             )
             session.commit()
             return int(deleted)
+
+
+def forget_address(sender_id: str) -> bool:
+    """Delete the raw platform id kept for replies to ``sender_id`` (bot.store.addresses).
+
+    Runs in the Rasa server's process, where the channel connectors keep their own copy of the
+    report store (:func:`bot.store.get_store`), so their cache of known addresses forgets it too
+    and the resident's next message records it again.
+    """
+    from bot.store import get_store
+
+    return bool(get_store().forget_address(sender_id))

@@ -392,15 +392,6 @@ def purge_trackers(engine: Engine, cutoff: datetime) -> TrackerPurge:
     return out
 
 
-def erase_tracker(engine: Engine, sender_id: str) -> int:
-    """Delete every stored event of one conversation; returns the number deleted."""
-    if not _has_table(engine, "events"):
-        return 0
-    ev = tracker_events_table()
-    with engine.begin() as conn:
-        return int(conn.execute(delete(ev).where(ev.c.sender_id == sender_id)).rowcount)
-
-
 def tracker_store_url(tracker_url: str | None, var_dir: Any) -> str:
     """SQLAlchemy URL of the tracker store ``bosai run`` configures (see
     :func:`bot.supervisor.write_endpoints`): ``TRACKER_STORE_URL`` or ``var/tracker.db``."""

@@ -20,7 +20,9 @@ def _count(db: Path) -> dict[str, int]:
     return out
 
 
-def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(tmp_path: Path) -> None:
+def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(
+    tmp_path: Path, monkeypatch
+) -> None:
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import (
         ActionExecuted,
@@ -29,6 +31,20 @@ def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(tmp_path: P
         SlotSet,
         UserUttered,
     )
+
+    from bot.settings import get_settings
+    from bot.store import clear_stores, get_store
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bosai.db'}")
+    monkeypatch.setenv("BOSAI_RESIDENT_SECRET", "test-secret")
+    get_settings.cache_clear()
+    clear_stores()
+    reports = get_store()
+    reports.upgrade()
+    alice = reports.residents.sender("line", "U-alice")
+    bob = reports.residents.sender("line", "U-bob")
+    reports.remember_address(alice, "U-alice")
+    reports.remember_address(bob, "U-bob")
 
     domain = Domain.load(str(REPO_ROOT / "bot" / "domain"))
     db = tmp_path / "tracker.db"
@@ -43,24 +59,28 @@ def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(tmp_path: P
         await store.save(tracker)
 
     async def conversation() -> None:
-        await turn("line:a", "緑町3丁目12-4、2階に3人", BotUttered("登録しました"))
-        await turn("line:b", "避難所どこ", BotUttered("…"))
-        await turn("line:a", "データを削除", ActionExecuted("utter_ask_delete_my_data"))
-        assert _count(db)["line:a"] > 4
+        await turn(alice, "緑町3丁目12-4、2階に3人", BotUttered("登録しました"))
+        await turn(bob, "避難所どこ", BotUttered("…"))
+        await turn(alice, "データを削除", ActionExecuted("utter_ask_delete_my_data"))
+        assert _count(db)[alice] > 4
         await turn(
-            "line:a", "/affirm", ActionExecuted("action_delete_my_data"),
+            alice, "/affirm", ActionExecuted("action_delete_my_data"),
             BotUttered("削除しました"), AllSlotsReset(), SlotSet(ERASE_SLOT, True),
         )
-        assert "line:a" not in _count(db)
-        assert await store.retrieve("line:a") is None
+        assert alice not in _count(db)
+        assert await store.retrieve(alice) is None
         # the resident's next message starts a new conversation, stored as usual
-        await turn("line:a", "こんにちは", BotUttered("こんにちは"))
+        await turn(alice, "こんにちは", BotUttered("こんにちは"))
 
     asyncio.run(conversation())
     counts = _count(db)
-    assert counts["line:b"] > 0
-    tracker = asyncio.run(store.retrieve("line:a"))
+    assert counts[bob] > 0
+    tracker = asyncio.run(store.retrieve(alice))
     assert tracker is not None
     texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
     assert texts == ["こんにちは"]
     store.engine.dispose()
+    # the raw platform id kept for replies is gone too; another resident's stays
+    assert reports.address_of(alice) is None and reports.address_of(bob) == "U-bob"
+    clear_stores()
+    get_settings.cache_clear()
