@@ -14,6 +14,9 @@ in one reply call while the reply token is fresh, the rest (and everything once 
 expired or was refused) by push with an ``X-Line-Retry-Key`` derived from the stored event, so
 that a push retried after a 429, a 5xx, a timeout or a restart is delivered once.
 :meth:`LineClient.broadcast` sends the officials' notices to every friend of the account.
+
+Slightly over 400 lines on purpose: the client, the rendering of replies and the connector of one
+platform are read and changed together.
 """
 
 from __future__ import annotations

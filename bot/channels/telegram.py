@@ -18,6 +18,9 @@ webhook stores each update of a private chat (de-duplicated on ``update_id``) be
 answers, one ``sendMessage`` at a time, remembering which went through; flood control
 (``RetryAfter``), 5xx and network errors are retried after the time Telegram asks for or with
 backoff. The polling loop de-duplicates on ``update_id`` in the core.
+
+One module over 400 lines on purpose: parsing, rendering and sending (with the intake's retries)
+for one platform are read and changed together; the polling loop is in its own module.
 """
 
 from __future__ import annotations
