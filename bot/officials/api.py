@@ -65,6 +65,11 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return json(body, status=status, headers=headers, dumps=dumps)
 
 
+def _geojson(body: Any, headers: dict[str, str] | None = None) -> HTTPResponse:
+    """A FeatureCollection with the media type the document gives it (RFC 7946)."""
+    return json(body, headers=headers, dumps=dumps, content_type="application/geo+json")
+
+
 def _path_id(value: str, what: str) -> int:
     try:
         number = int(value)
@@ -154,7 +159,7 @@ async def list_reports(request: Request) -> HTTPResponse:
         next_cursor=page.next_cursor,
         count=len(page.reports),
     )
-    return _json(body, headers=headers)
+    return _geojson(body, headers=headers)
 
 
 @blueprint.post("/reports")
@@ -281,7 +286,7 @@ async def list_shelters(request: Request) -> HTTPResponse:
             attribution=sorted({m.get("attribution") for m in meta if m.get("attribution")}),
         )
 
-    return _json(await run_blocking(load), headers={"Cache-Control": "no-store"})
+    return _geojson(await run_blocking(load), headers={"Cache-Control": "no-store"})
 
 
 @blueprint.put("/shelters/<shelter_id>/status")

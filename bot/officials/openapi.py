@@ -251,6 +251,8 @@ def query_parameters(model: type[q.QueryModel]) -> list[dict[str, Any]]:
         }
         if f.shape == SHAPE_LIST:
             param["style"], param["explode"] = "form", True
+        if not f.required:  # ``?bbox=`` is the same as no bbox (params.query)
+            param["allowEmptyValue"] = True
         if example is not None:
             param["example"] = example
         out.append(param)

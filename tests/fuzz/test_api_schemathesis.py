@@ -1,0 +1,167 @@
+"""Schemathesis against the officials' API: every operation, with a valid token of each role.
+
+The real app is served on loopback with a fresh database that holds a report with a photo and
+inbox messages, and the GIS index of a small slice of the open data (so shelters answer). The
+``schemathesis`` command reads ``/api/v1/openapi.json`` and sends generated requests — the
+examples of the document, its coverage cases (boundaries, missing and wrong values) and random
+valid and invalid data — and checks each answer: no 5xx, only documented status codes and
+content types, bodies that match the response schema, and invalid requests refused.
+
+Bounded so that the whole test takes well under two minutes on two cores: at most
+:data:`MAX_EXAMPLES` generated cases per operation and phase for the admin (who may call every
+operation), fewer for the operator and the viewer, a fixed seed (a run is reproducible; change
+``SEED`` to explore). The figures of the last run are printed (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.settings import REPO_ROOT
+from tests.officials.conftest import Api
+from tests.officials.test_inbox_api import seed_inbox
+
+SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
+GSI = Path(REPO_ROOT).parent / "shared" / "data" / "gsi"
+NUMAZU = [
+    GSI / "emergency_sites_222038_numazu.geojson",
+    GSI / "designated_shelters_222038_numazu.geojson",
+]
+SEED = 20261130
+MAX_EXAMPLES = 25
+#: role -> (phases, examples per operation)
+RUNS = {
+    "admin": ("examples,coverage,fuzzing", MAX_EXAMPLES),
+    "operator": ("examples,fuzzing", 10),
+    "viewer": ("examples,fuzzing", 8),
+}
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+    )
+)
+
+
+def _wait_for_gis(api: Api, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        resp = api.get("/api/v1/shelters", params={"bbox": "138.7,35.0,139.0,35.2", "limit": 5})
+        if resp.status_code == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"GIS index did not load: {resp.text}")
+
+
+@pytest.fixture
+def fuzz_api(
+    make_api: Callable[..., Api], settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Api:
+    if not all(p.exists() for p in NUMAZU):
+        pytest.skip(f"open data slice not found under {GSI}")
+    from bot.settings import get_settings
+    from gis.importer import import_data
+
+    cache = settings_env / "gis"
+    import_data([str(p) for p in NUMAZU], cache)
+    monkeypatch.setenv("BOSAI_GIS_CACHE", str(cache))
+    get_settings.cache_clear()
+    api = make_api()
+    _wait_for_gis(api)
+    store = api.store
+    # unguessable names: the fuzzer never revokes the officials it runs as (st_hooks.py)
+    api.tokens = {
+        role: store.add_official(f"fuzz-{role}-{uuid.uuid4().hex[:8]}", role)[1] for role in RUNS
+    }
+    report = store.create_report(
+        category="road_flooded", text="道路が冠水", urgency="high", lat=35.1, lon=138.86,
+        channel="line", resident="fuzz-resident",
+    )  # fmt: skip
+    from PIL import Image
+
+    photo = settings_env / "p.png"
+    Image.new("RGB", (4, 4), "blue").save(photo)
+    store.attach_photo(report.id, store.save_photo(photo.read_bytes(), "image/png"))
+    seed_inbox(api)
+    return api
+
+
+def _protected(api: Api) -> str:
+    return ",".join(o.name for o in api.store.list_officials())
+
+
+def _run(api: Api, role: str, phases: str, examples: int, report: Path) -> tuple[int, str]:
+    env = dict(
+        os.environ,
+        SCHEMATHESIS_HOOKS="tests.fuzz.st_hooks",
+        BOSAI_FUZZ_PROTECTED=_protected(api),
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    cmd = [
+        SCHEMATHESIS, "run", f"{api.url}/api/v1/openapi.json",
+        "-H", f"Authorization: Bearer {api.tokens[role]}",
+        "--checks", CHECKS,
+        "--phases", phases,
+        "--max-examples", str(examples),
+        "--seed", str(SEED),
+        "--workers", "1",
+        "--no-shrink",
+        "--generation-database", "none",
+        "--request-timeout", "20",
+        "--report", "junit", "--report-junit-path", str(report),
+        "--no-color",
+    ]  # fmt: skip
+    result = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def _junit(report: Path) -> tuple[int, list[str]]:
+    """(operations, failure texts) from the JUnit report."""
+    root = ET.parse(report).getroot()
+    cases = root.findall(".//testcase")
+    problems = []
+    for case in cases:
+        for bad in list(case.findall("failure")) + list(case.findall("error")):
+            problems.append(f"{case.get('name')}: {bad.get('message') or ''}\n{bad.text or ''}")
+    return len(cases), problems
+
+
+def _generated(output: str) -> str:
+    lines = [ln.strip() for ln in output.splitlines() if "generated" in ln]
+    return lines[-1] if lines else "?"
+
+
+def test_every_operation_with_every_role_answers_to_the_document(
+    fuzz_api: Api, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    figures, failures = [], []
+    for role, (phases, examples) in RUNS.items():
+        report = tmp_path / f"junit-{role}.xml"
+        code, output = _run(fuzz_api, role, phases, examples, report)
+        assert report.exists(), output[-4000:]
+        operations, problems = _junit(report)
+        figures.append(f"{role}: {operations} operations, {_generated(output)}")
+        if problems or code != 0:
+            failures.append(f"--- {role} (exit {code})\n" + "\n".join(problems) + output[-6000:])
+    print(f"\nschemathesis ({time.monotonic() - started:.0f} s):\n  " + "\n  ".join(figures))
+    assert not failures, "\n".join(failures)
+    # the fuzzer revoked none of the officials it ran as
+    for role in fuzz_api.tokens:
+        me = fuzz_api.get("/api/v1/me", role=role)
+        assert me.status_code == 200 and me.json()["role"] == role, me.text
