@@ -96,7 +96,8 @@ class Report(Base):
     )
 
     __table_args__ = (
-        Index("ix_reports_reported_at_id", "reported_at", "id"),
+        # (reported_at, id) orders the keyset pages; lat, lon let a bbox be tested in the index
+        Index("ix_reports_time_place", "reported_at", "id", "lat", "lon"),
         Index("ix_reports_lat_lon", "lat", "lon"),
         Index("ix_reports_status", "status"),
         Index("ix_reports_category", "category"),
