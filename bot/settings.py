@@ -17,7 +17,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseSettings, Field, SecretStr, ValidationError, root_validator, validator
 
@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     rasa_url: str = Field(None, env="BOSAI_RASA_URL")  # default: http://host:rasa_port
     rasa_api_token: SecretStr | None = Field(None, env="RASA_API_TOKEN")
     credentials_file: Path = Field(REPO_ROOT / "credentials.yml", env="BOSAI_CREDENTIALS")
+    #: ``production`` refuses settings that are only safe on a developer's machine (``*`` origins)
+    env: Literal["development", "production"] = Field("development", env="BOSAI_ENV")
     allowed_origins: tuple[str, ...] = Field(("*",), env="BOSAI_ALLOWED_ORIGINS")
     tiles_url: str = Field(
         "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png", env="BOSAI_TILES_URL"
@@ -125,6 +127,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = tuple(o.strip() for o in value.split(",") if o.strip())
         return value or ("*",)
+
+    @validator("allowed_origins", always=True)
+    def _no_wildcard_in_production(cls, value: Any, values: dict[str, Any]) -> Any:  # noqa: N805
+        if values.get("env") == "production" and "*" in value:
+            raise ValueError(
+                "'*' (any web site) is refused when BOSAI_ENV=production: list the sites that "
+                "embed the widget, e.g. https://www.city.example.lg.jp"
+            )
+        return value
 
     @root_validator(skip_on_failure=True)
     def _derived(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805

@@ -85,3 +85,26 @@ def test_resident_secret_from_variable_or_kept_file(
     clean_env.setenv("BOSAI_RESIDENT_SECRET", "shared-secret")
     get_settings.cache_clear()
     assert resident_secret() == b"shared-secret"
+
+
+def test_production_refuses_any_origin(clean_env: pytest.MonkeyPatch) -> None:
+    """``*`` origins are for a developer's machine: with BOSAI_ENV=production the start stops."""
+    clean_env.setenv("BOSAI_ENV", "production")
+    with pytest.raises(ConfigurationError, match=r"BOSAI_ALLOWED_ORIGINS: '\*' .* BOSAI_ENV=prod"):
+        get_settings()  # the default is *
+    get_settings.cache_clear()
+    clean_env.setenv("BOSAI_ALLOWED_ORIGINS", "https://www.city.example.lg.jp, *")
+    with pytest.raises(ConfigurationError, match="BOSAI_ALLOWED_ORIGINS"):
+        get_settings()
+    get_settings.cache_clear()
+    clean_env.setenv("BOSAI_ALLOWED_ORIGINS", "https://www.city.example.lg.jp")
+    s = get_settings()
+    assert s.env == "production" and s.allowed_origins == ("https://www.city.example.lg.jp",)
+    get_settings.cache_clear()
+    clean_env.setenv("BOSAI_ENV", "staging")
+    with pytest.raises(ConfigurationError, match="BOSAI_ENV: unexpected value"):
+        get_settings()
+    get_settings.cache_clear()
+    clean_env.setenv("BOSAI_ENV", "development")
+    clean_env.setenv("BOSAI_ALLOWED_ORIGINS", "*")
+    assert get_settings().allowed_origins == ("*",)
