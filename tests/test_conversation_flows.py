@@ -48,7 +48,8 @@ def test_damage_report_reaches_the_officials_api(rasa_stack) -> None:
     reply = texts(rasa_stack.rest(sender, "/affirm"))
     assert "受付番号" in reply
     out = subprocess.run(
-        [BOSAI, "officials", "add", "flow-tester", "--role", "viewer"],
+        # an operator: viewers do not see the residents' words (docs/privacy.md)
+        [BOSAI, "officials", "add", "flow-tester", "--role", "operator"],
         env=rasa_stack.env, cwd=REPO, check=True, capture_output=True, text=True,
     ).stdout
     token = next(w for w in out.split() if w.startswith("bosai_"))

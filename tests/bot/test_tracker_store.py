@@ -84,3 +84,26 @@ def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(
     assert reports.address_of(alice) is None and reports.address_of(bob) == "U-bob"
     clear_stores()
     get_settings.cache_clear()
+
+
+def test_the_endpoints_bosai_run_writes_load_this_store(tmp_path: Path, monkeypatch) -> None:
+    """Rasa falls back to an in-memory store, silently keeping nothing erasable, when a custom
+    type cannot be loaded: check that ``var/endpoints.yml`` really gives this class."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.utils.endpoints import read_endpoint_config
+
+    from bot.settings import get_settings
+    from bot.supervisor import write_endpoints
+
+    monkeypatch.setenv("BOSAI_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        config = read_endpoint_config(str(write_endpoints(get_settings())), "tracker_store")
+        store = TrackerStore.create(config, Domain.load(str(REPO_ROOT / "bot" / "domain")))
+        assert isinstance(store, ErasingSQLTrackerStore)
+        assert str(store.engine.url) == f"sqlite:///{tmp_path / 'tracker.db'}"
+        store.engine.dispose()
+    finally:
+        get_settings.cache_clear()
