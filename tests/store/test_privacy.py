@@ -184,16 +184,29 @@ def test_addresses_of_gone_conversations_are_purged(store: Store) -> None:
 
 
 # ---------------------------------------------------------------------- Rasa's tracker store
-def _save_conversation(db: Path, sender: str, sessions: list[list[datetime]]) -> None:
-    """Write a conversation through Rasa's own SQLTrackerStore: one session per list of user
-    message times (each session starts like Rasa starts one)."""
+def _rasa_store(db: Path | str):
+    """Rasa's own SQLTrackerStore on a SQLite file or a PostgreSQL URL."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
+    from sqlalchemy.engine import make_url
+
+    if isinstance(db, Path):
+        return SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
+    url = make_url(db)
+    return SQLTrackerStore(
+        Domain.empty(), dialect="postgresql", host=url.host, port=url.port, db=url.database,
+        username=url.username, password=url.password or "",
+    )
+
+
+def _save_conversation(db: Path | str, sender: str, sessions: list[list[datetime]]) -> None:
+    """Write a conversation through Rasa's own SQLTrackerStore: one session per list of user
+    message times (each session starts like Rasa starts one)."""
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.empty()
-    store = SQLTrackerStore(domain, dialect="sqlite", db=str(db))
+    store = _rasa_store(db)
+    domain = store.domain
     tracker = DialogueStateTracker(sender, domain.slots)
     for times in sessions:
         start = times[0].timestamp() - 1
@@ -207,20 +220,32 @@ def _save_conversation(db: Path, sender: str, sessions: list[list[datetime]]) ->
     store.engine.dispose()
 
 
-def _events(db: Path) -> dict[str, int]:
+def _url(db: Path | str) -> str:
+    return f"sqlite:///{db}" if isinstance(db, Path) else db
+
+
+def _events(db: Path | str) -> dict[str, int]:
     from sqlalchemy import create_engine
 
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine(_url(db))
     with engine.connect() as conn:
         out = dict(conn.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all())
     engine.dispose()
     return out
 
 
-def test_tracker_purge_removes_old_conversations_and_keeps_recent(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def tracker_db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Rasa's tracker database: the SQLite file of the default, or PostgreSQL (scale-out)."""
+    if request.param == "sqlite":
+        return tmp_path / "tracker.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def test_tracker_purge_removes_old_conversations_and_keeps_recent(tracker_db) -> None:
     from sqlalchemy.future import create_engine
 
-    db = tmp_path / "tracker.db"
+    db = tracker_db
     day = timedelta(days=1)
     _save_conversation(db, "line:old", [[NOW - 45 * day, NOW - 44 * day]])
     _save_conversation(db, "line:recent", [[NOW - 2 * day, NOW - day]])
@@ -228,7 +253,7 @@ def test_tracker_purge_removes_old_conversations_and_keeps_recent(tmp_path: Path
     _save_conversation(db, "line:both", [[NOW - 50 * day], [NOW - 31 * day, NOW - day]])
     before = _events(db)
 
-    engine = create_engine(f"sqlite:///{db}")
+    engine = create_engine(_url(db))
     result = purge_trackers(engine, NOW - 30 * day)
     engine.dispose()
 
@@ -239,10 +264,7 @@ def test_tracker_purge_removes_old_conversations_and_keeps_recent(tmp_path: Path
     assert (result.conversations, result.events) == (1, before["line:old"] + 5)
     assert result.found and result.live_senders == {"line:recent", "line:both"}
 
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-
-    rasa_store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
+    rasa_store = _rasa_store(db)
     tracker = asyncio.run(rasa_store.retrieve("line:both"))
     rasa_store.engine.dispose()
     assert tracker is not None
