@@ -102,7 +102,7 @@ class ActionKeepMessage(Action):
             row = await resources.run_blocking(
                 lambda: store.add_inbox_message(
                     channel=channel_name(tracker),
-                    user_id=tracker.sender_id,
+                    user_id=tracker.sender_id,  # <channel>:<hash>: the pseudonym, read once
                     text=text,
                     reason=reason,
                     intent=intent,

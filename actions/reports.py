@@ -37,6 +37,9 @@ def place_fields(tracker: Tracker) -> dict[str, Any]:
 
 
 def resident(store: Any, tracker: Tracker) -> str:
+    """The resident's pseudonym: the channel put it in the sender id (``<channel>:<hash>``,
+    :mod:`bot.identity`), so it is read, not hashed again; a sender of another channel is never
+    taken as this channel's resident."""
     return str(store.resident_id(channel_name(tracker), tracker.sender_id))
 
 

@@ -1,18 +1,21 @@
 """REST turn latency and cold start of the whole bot.
 
-Starts ``bosai run`` on free loopback ports with a fresh runtime folder, measures the time from
-launch to the first answered REST message (cold start), then sends N sequential turns and prints
-p50 / p95 / max latency. With ``--train`` it also times a forced ``rasa train`` into a temporary
-folder. Run: ``.venv/bin/python bench/turn_latency.py [--turns 200] [--train]``.
+Starts ``bosai run`` as the tests do (``tests/conftest.py`` ``launch_stack``: free loopback ports,
+a fresh runtime folder, the GIS cache and the database prepared before the clock starts) and
+measures the time from launching ``bosai run`` to the first answered REST message (cold start)
+and to the supervisor's "ready" (which it says only after a real turn through Rasa and the
+action server worked). ``--cold N`` repeats the cold start N times and prints the median. Then
+it sends ``--turns`` sequential small-talk turns (five per resident) and prints p50 / p95 / max.
+With ``--train`` it also times a forced ``rasa train`` into a temporary folder.
+
+    flock /tmp/bosai-heavy.lock .venv/bin/python bench/turn_latency.py [--cold 3] [--turns 200] [--train]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
+import secrets
 import statistics
 import subprocess
 import sys
@@ -20,9 +23,10 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-BOSAI = str(Path(sys.executable).with_name("bosai"))
+sys.path.insert(0, str(REPO))
 MESSAGES = [
     "こんにちは",
     "何ができますか",
@@ -32,15 +36,13 @@ MESSAGES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+REST_TOKEN = secrets.token_urlsafe(24)  # the REST channel is off without BOSAI_REST_TOKEN
 
 
 def send(url: str, sender: str, text: str) -> list:
     body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"}
+    req = urllib.request.Request(url, data=body, headers=headers)
     with urllib.request.urlopen(req, timeout=60) as resp:
         return json.loads(resp.read())
 
@@ -63,54 +65,70 @@ def time_training() -> float:
         return time.perf_counter() - started
 
 
+def cold_start(var: Path) -> tuple[float, float, str, Any]:
+    """Launch ``bosai run``; seconds to the first REST answer and to "ready", the ready line."""
+    from tests.conftest import launch_stack, wait_ready
+
+    stack = launch_stack(var, {"BOSAI_REST_TOKEN": REST_TOKEN})
+    started = time.perf_counter()
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    while True:
+        try:
+            if send(url, "bench-cold", "こんにちは"):
+                break
+        except OSError:
+            pass
+        if stack.process.poll() is not None:
+            raise SystemExit(f"bosai run exited early; see {var}/logs")
+        time.sleep(0.1)
+    first = time.perf_counter() - started
+    wait_ready(stack)
+    ready = time.perf_counter() - started
+    line = next((x.strip() for x in stack.output if x.startswith("All services ready")), "")
+    return first, ready, line, stack
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--cold", type=int, default=1, help="cold starts to measure (median)")
     parser.add_argument("--train", action="store_true", help="also time a forced training")
     args = parser.parse_args()
 
     if args.train:
         print(f"model training (forced, full): {time_training():.1f} s", flush=True)
 
-    var = tempfile.mkdtemp(prefix="bosai-bench-")
-    ports = {k: free_port() for k in ("rasa", "actions", "officials")}
-    env = dict(os.environ, BOSAI_VAR_DIR=var, DATABASE_URL=f"sqlite:///{var}/bosai.db",
-               BOSAI_GIS_CACHE=str(REPO / "var" / "gis"), BOSAI_RESIDENT_SECRET="bench",
-               BOSAI_RASA_PORT=str(ports["rasa"]), BOSAI_ACTION_PORT=str(ports["actions"]),
-               BOSAI_OFFICIALS_PORT=str(ports["officials"]))
-    subprocess.run([BOSAI, "db", "upgrade"], env=env, check=True, cwd=REPO,
-                   stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{ports['rasa']}/webhooks/rest/webhook"
-    started = time.perf_counter()
-    proc = subprocess.Popen([BOSAI, "run"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            try:
-                if send(url, "bench-cold", "こんにちは"):
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                print("bosai run exited early; see", var + "/logs", file=sys.stderr)
-                return 1
-            time.sleep(0.25)
-        cold = time.perf_counter() - started
-        print(f"cold start (bosai run -> first REST answer): {cold:.1f} s", flush=True)
-        lat: list[float] = []
-        for i in range(args.turns):
-            t0 = time.perf_counter()
-            replies = send(url, f"bench-{i // 5}", MESSAGES[i % len(MESSAGES)])
-            lat.append((time.perf_counter() - t0) * 1000)
-            assert replies, "the bot did not answer"
-        print(
-            f"REST turn latency over {len(lat)} sequential turns: "
-            f"p50 {statistics.median(lat):.0f} ms, p95 {percentile(lat, 0.95):.0f} ms, "
-            f"max {max(lat):.0f} ms"
-        )
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+    from tests.conftest import stop_stack
+
+    firsts, readies = [], []
+    with tempfile.TemporaryDirectory(prefix="bosai-bench-") as tmp:
+        for i in range(args.cold):
+            first, ready, line, stack = cold_start(Path(tmp) / f"var{i}")
+            firsts.append(first)
+            readies.append(ready)
+            print(f"cold start {i + 1}: first REST answer {first:.1f} s, supervisor ready "
+                  f"{ready:.1f} s ({line})", flush=True)
+            if i + 1 < args.cold:
+                stop_stack(stack)
+        print(f"cold start (bosai run -> first REST answer), median of {args.cold}: "
+              f"{statistics.median(firsts):.1f} s; -> ready: {statistics.median(readies):.1f} s",
+              flush=True)
+        try:
+            url = f"{stack.rasa_url}/webhooks/rest/webhook"
+            lat: list[float] = []
+            for i in range(args.turns):
+                t0 = time.perf_counter()
+                replies = send(url, f"bench-{i // 5}", MESSAGES[i % len(MESSAGES)])
+                lat.append((time.perf_counter() - t0) * 1000)
+                assert replies, "the bot did not answer"
+            if lat:
+                print(
+                    f"REST turn latency over {len(lat)} sequential turns: "
+                    f"p50 {statistics.median(lat):.0f} ms, p95 {percentile(lat, 0.95):.0f} ms, "
+                    f"max {max(lat):.0f} ms"
+                )
+        finally:
+            stop_stack(stack)
     return 0
 
 

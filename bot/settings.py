@@ -37,6 +37,7 @@ CHANNEL_VARIABLES = (
     "TELEGRAM_SECRET_TOKEN",
     "TELEGRAM_WEBHOOK_URL",
     "TELEGRAM_API_BASE",
+    "BOSAI_REST_TOKEN",
 )
 
 
@@ -103,6 +104,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = Field(None, env="TELEGRAM_WEBHOOK_URL")
     telegram_api_base: str = Field(TELEGRAM_API_BASE, env="TELEGRAM_API_BASE")
     telegram_notice_chat_id: str | None = Field(None, env="TELEGRAM_NOTICE_CHAT_ID")
+    rest_token: SecretStr | None = Field(None, env="BOSAI_REST_TOKEN")
+    rate_limit_per_minute: int = Field(20, env="BOSAI_RATE_LIMIT_PER_MINUTE", ge=0, le=100_000)
 
     class Config:
         frozen = True
@@ -172,6 +175,7 @@ class Settings(BaseSettings):
             "TELEGRAM_SECRET_TOKEN": _secret(self.telegram_secret_token),
             "TELEGRAM_WEBHOOK_URL": self.telegram_webhook_url or "",
             "TELEGRAM_API_BASE": self.telegram_api_base,
+            "BOSAI_REST_TOKEN": _secret(self.rest_token),
         }
         assert tuple(values) == CHANNEL_VARIABLES
         return values

@@ -9,6 +9,7 @@ reused read-only.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -42,17 +43,28 @@ class Stack:
     output: list[str] = field(default_factory=list)
 
     def rest(self, sender: str, text: str, timeout: float = 60.0) -> list[dict]:
-        """Send one message over Rasa's REST channel and return the bot's replies."""
+        """Send one message over the REST channel (with the stack's ``BOSAI_REST_TOKEN``) and
+        return the bot's replies."""
         import json
 
         body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
         req = urllib.request.Request(
             f"{self.rasa_url}/webhooks/rest/webhook",
             data=body,
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.env['BOSAI_REST_TOKEN']}",
+            },
         )
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read().decode("utf-8"))
+
+    def sender(self, given: str) -> str:
+        """The sender id Rasa keeps the conversation under for a REST ``sender`` (``rest:<hash>``,
+        bot/identity.py)."""
+        from bot import identity
+
+        return identity.sender_id(self.env["BOSAI_RESIDENT_SECRET"].encode(), "rest", given)
 
 
 def _ensure_model() -> None:
@@ -84,6 +96,7 @@ def launch_stack(var_dir: Path, extra_env: dict[str, str] | None = None) -> Stac
             "BOSAI_ACTION_PORT": str(ports["actions"]),
             "BOSAI_OFFICIALS_PORT": str(ports["officials"]),
             "BOSAI_RESIDENT_SECRET": "test-secret",
+            "BOSAI_REST_TOKEN": secrets.token_urlsafe(24),  # REST is off without it
             "BOSAI_TILES_URL": "about:blank",
         }
     )

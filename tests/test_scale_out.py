@@ -82,7 +82,8 @@ def two_stacks(
 
 
 def tracker_events(stack: Stack, token: str, sender: str) -> list[dict]:
-    url = f"{stack.rasa_url}/conversations/{sender}/tracker?token={token}"
+    """The tracker of the conversation of a REST ``sender`` (kept under ``rest:<hash>``)."""
+    url = f"{stack.rasa_url}/conversations/{stack.sender(sender)}/tracker?token={token}"
     with urllib.request.urlopen(url, timeout=30) as resp:
         return json.loads(resp.read())["events"]
 
@@ -119,7 +120,7 @@ def test_turns_alternate_between_instances(two_stacks, databases) -> None:
             conn.close()
 
     # Both instances wrote to the one tracker store ...
-    count = query("tracker", "SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'", sender)
+    count = query("tracker", "SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'", a.sender(sender))
     assert count == [(5,)]
     # ... and the registration is in the one report store, once.
     rows = query("reports", "SELECT place_type, headcount, needs FROM evacuees")

@@ -35,6 +35,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
 from bot.channels.photos import InvalidPhoto, strip_exif
 from gis.extent import in_japan
 
@@ -47,6 +48,8 @@ LOCATION_REQUEST_PAYLOAD = "/" + LOCATION_INTENT
 LOCATION_BUTTON_LABEL = "現在地を送る"
 
 MAX_TEXT_CHARS = 1000
+#: event kinds that reach Rasa (and count against the resident's rate limit)
+FORWARDED_KINDS = frozenset({"text", "postback", "location", "photo"})
 
 EMERGENCY_TEXT = "命に関わる緊急時は、消防・救急は119、警察は110に電話してください。"
 WELCOME_TEXT = (
@@ -262,6 +265,12 @@ def _default_store() -> Any:
     return get_store()
 
 
+async def resident_address(store_factory: Callable[[], Any] | None, sender: str) -> str | None:
+    """The raw platform id to push to for a pseudonymous sender id (None: never wrote here)."""
+    factory = store_factory or _default_store
+    return await asyncio.to_thread(lambda: factory().address_of(sender))
+
+
 class ChannelCore:
     """Turns :class:`Inbound` events into Rasa messages and collects the answers.
 
@@ -282,10 +291,18 @@ class ChannelCore:
         channel: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         store_factory: Callable[[], Any] = _default_store,
+        limiter: MessageLimiter | None = None,
     ) -> None:
         self.channel = channel
         self.on_new_message = on_new_message
         self.store_factory = store_factory
+        self._limiter = limiter
+
+    @property
+    def limiter(self) -> MessageLimiter:
+        if self._limiter is None:
+            self._limiter = MessageLimiter()
+        return self._limiter
 
     async def _store_call(self, method: str, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -297,6 +314,13 @@ class ChannelCore:
 
     async def resident(self, user_id: str) -> str:
         return str(await self._store_call("resident_id", self.channel, user_id))
+
+    async def sender(self, user_id: str) -> str:
+        """The sender id Rasa sees (``<channel>:<pseudonym>``, :mod:`bot.identity`); the raw
+        id is kept only in the address table, for replies and pushes."""
+        sender = str(await self._store_call("sender_id", self.channel, user_id))
+        await self._store_call("remember_address", sender, user_id)
+        return sender
 
     async def save_photo(self, data: bytes, content_type: str) -> str:
         return str(await self._store_call("save_photo", data, content_type))
@@ -316,7 +340,8 @@ class ChannelCore:
         return await self._handle(event, dedupe=False)
 
     async def _handle(self, event: Inbound, dedupe: bool = True) -> Outcome:
-        resident = await self.resident(event.user_id)
+        sender = await self.sender(event.user_id)
+        resident = sender.split(":", 1)[1]
         if dedupe and event.message_id is not None:
             first = await self._store_call(
                 "record_inbound", self.channel, str(event.message_id), resident
@@ -324,6 +349,10 @@ class ChannelCore:
             if not first:
                 logger.info("%s: redelivery of an event ignored", self.channel)
                 return Outcome(duplicate=True)
+
+        if event.kind in FORWARDED_KINDS and not await self.limiter.allow(sender):
+            logger.info("%s: a resident is over the message rate limit", self.channel)
+            return Outcome(replies=[BotReply(text=RATE_LIMITED_TEXT)])
 
         text: str | None = None
         if event.kind == "text":
@@ -383,7 +412,7 @@ class ChannelCore:
         message = UserMessage(
             text,
             output,
-            event.user_id,
+            sender,
             input_channel=self.channel,
             message_id=event.message_id,
             metadata=metadata,

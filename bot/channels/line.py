@@ -39,6 +39,7 @@ from bot.channels.core import (
     BotReply,
     ChannelCore,
     Inbound,
+    resident_address,
 )
 from bot.channels.intake import IntakeConfig, OnPart, SendError, send_with_retries
 from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto
@@ -300,11 +301,16 @@ class LineInput(WebhookInput):
     async def on_stop(self) -> None:
         await self.client.close()
 
-    async def push(self, user_id: str, texts: list[str]) -> None:
-        """Push plain texts to one LINE user (officials' notices); batches of five."""
+    async def push(self, sender: str, texts: list[str]) -> bool:
+        """Push plain texts to one resident, addressed by their pseudonymous sender id
+        (``line:<hash>``) through the address table (:mod:`bot.store.addresses`); batches of
+        five. False (nothing sent) when the resident never wrote on LINE."""
         messages = [{"type": "text", "text": t[:MAX_TEXT]} for t in texts if t.strip()]
-        if messages:
-            await self.client.push(user_id, messages)
+        address = await resident_address(self.store_factory, sender) if messages else None
+        if address is None:
+            return False
+        await self.client.push(address, messages)
+        return True
 
     def _to_inbound(self, event: dict[str, Any]) -> Inbound | None:
         source = event.get("source") or {}

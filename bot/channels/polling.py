@@ -2,8 +2,9 @@
 
 :func:`poll` feeds each update from ``getUpdates`` to the same :class:`~bot.channels.telegram.
 TelegramAgent` and :class:`~bot.channels.core.ChannelCore` as the webhook; :class:`RestForwarder`
-stands in for Rasa's ``on_new_message`` by sending each message to the running Rasa server's REST
-channel, so the polling process needs no model of its own.
+stands in for Rasa's ``on_new_message`` by sending each message to the running Rasa server's relay
+channel (:mod:`bot.channels.relay`: signed with a key derived from the resident secret, so the
+sender stays the resident's ``telegram:<hash>``), so the polling process needs no model of its own.
 """
 
 from __future__ import annotations
@@ -65,28 +66,32 @@ async def poll(
 
 
 class RestForwarder:
-    """An ``on_new_message`` that sends each message to Rasa's REST channel.
+    """An ``on_new_message`` that sends each message to the Rasa server's relay channel.
 
-    The bot's answers come back in the HTTP response and go to the message's output channel, so
-    the polling process needs no model of its own.
+    The body is signed (:func:`bot.channels.relay.sign`) with ``secret`` (the resident secret of
+    this installation when omitted). The bot's answers come back in the HTTP response and go to
+    the message's output channel, so the polling process needs no model of its own.
     """
 
-    def __init__(self, rasa_url: str, timeout: float = 120.0) -> None:
-        self.url = rasa_url.rstrip("/") + "/webhooks/rest/webhook"
+    def __init__(self, rasa_url: str, timeout: float = 120.0, secret: bytes | None = None) -> None:
+        self.url = rasa_url.rstrip("/") + "/webhooks/relay/webhook"
         self.timeout = timeout
+        self._secret = secret
         self._session: Any = None
 
     async def __call__(self, message: UserMessage) -> None:
         import aiohttp
 
+        from bot import identity
+        from bot.channels.relay import SIGNATURE_HEADER, relay_body, sign
+
+        if self._secret is None:
+            self._secret = identity.default_secret()
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        body = {
-            "sender": message.sender_id,
-            "message": message.text,
-            "metadata": dict(message.metadata or {}),
-        }
-        async with self._session.post(self.url, json=body) as resp:
+        body = relay_body(message)
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, body)}
+        async with self._session.post(self.url, data=body, headers=headers) as resp:
             resp.raise_for_status()
             answers = await resp.json()
         for answer in answers if isinstance(answers, list) else []:

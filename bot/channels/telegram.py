@@ -40,6 +40,7 @@ from bot.channels.core import (
     BotReply,
     ChannelCore,
     Inbound,
+    resident_address,
 )
 from bot.channels.intake import IntakeConfig, OnPart, SendError, send_with_retries
 from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto
@@ -432,8 +433,14 @@ class TelegramInput(WebhookInput):
     async def on_stop(self) -> None:
         await self.agent.close()
 
-    async def push(self, chat_id: int | str, texts: list[str]) -> None:
-        await self.agent.push(chat_id, texts)
+    async def push(self, sender: str, texts: list[str]) -> bool:
+        """Send plain texts to one resident, addressed by their pseudonymous sender id
+        (``telegram:<hash>``) through the address table; False when there is no address."""
+        address = await resident_address(self.store_factory, sender)
+        if address is None:
+            return False
+        await self.agent.push(address, texts)
+        return True
 
     async def set_webhook(self) -> bool:
         """Register ``webhook_url`` with Telegram, with the secret token."""

@@ -14,16 +14,27 @@ Register in ``credentials.yml`` as ``bot.channels.webchat.WebchatInput`` (same o
   responses carried two ``Access-Control-Allow-Origin`` headers (engine.io's and sanic-cors'),
   which browsers refuse, so the widget could only connect over WebSocket; here engine.io alone
   answers CORS on the socket.io path;
-- input checks: non-dict events and bad session ids are ignored, text over
-  ``MAX_TEXT_CHARS`` gets a short reply, a location outside Japan gets a clear reply and is not
-  forwarded, client-supplied metadata is replaced by ``{"channel", "resident"}``.
+- input checks: non-dict events are ignored, text over ``MAX_TEXT_CHARS`` gets a short reply, a
+  location outside Japan gets a clear reply and is not forwarded, the per-resident rate limit
+  (:mod:`bot.channels.limits`) applies, client-supplied metadata is replaced by
+  ``{"channel", "resident"}``;
+- **server-signed sessions** (Rasa lets the browser choose its ``session_id``, so anyone who knew
+  or guessed one could join that conversation and read its replies): the server issues
+  ``<nonce>.<expiry>.<signature>`` (HMAC-SHA256 with a key derived from the resident secret,
+  valid :data:`SESSION_TTL_SECONDS`), the browser keeps it, and on ``session_request`` a session
+  id the server did not sign (or that expired) is replaced by a fresh signed one. The session is
+  bound to the socket: ``user_uttered`` uses the session this socket was confirmed, and a
+  message naming another ``session_id`` is ignored. Rasa sees ``socketio:<hash of the nonce>``
+  (:mod:`bot.identity`), and the replies go to the socket.io room of that sender only.
 """
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
+import hmac
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,16 +45,49 @@ from sanic import Blueprint, Sanic
 from sanic.request import Request
 from sanic_cors.core import SANIC_CORS_EVALUATED
 
+from bot import identity
 from bot.channels.core import (
     MAX_TEXT_CHARS,
     TOO_LONG_TEXT,
     CollectingOutput,
     check_payload,
 )
+from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
 
 logger = logging.getLogger(__name__)
 
-SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+#: a widget session lasts 30 days (then the browser gets a new one and a new conversation)
+SESSION_TTL_SECONDS = 30 * 24 * 3600
+SESSION_RE = re.compile(r"^([0-9a-f]{32})\.([0-9]{10})\.([0-9a-f]{40})$")
+
+
+class SessionSigner:
+    """Issues and checks the widget's signed session ids (``<nonce>.<expiry>.<signature>``)."""
+
+    def __init__(self, secret: bytes, ttl_seconds: int = SESSION_TTL_SECONDS) -> None:
+        self._key = identity.derived_key(secret, "widget-session")
+        self.ttl_seconds = ttl_seconds
+
+    def _signature(self, nonce: str, expires: str) -> str:
+        mac = hmac.new(self._key, f"{nonce}.{expires}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:40]
+
+    def issue(self, now: float | None = None) -> str:
+        nonce = uuid.uuid4().hex
+        expires = str(int((now if now is not None else time.time()) + self.ttl_seconds))
+        return f"{nonce}.{expires}.{self._signature(nonce, expires)}"
+
+    def nonce(self, session_id: Any, now: float | None = None) -> str | None:
+        """The nonce of a session id this server signed and that has not expired, else None."""
+        match = SESSION_RE.match(session_id) if isinstance(session_id, str) else None
+        if match is None:
+            return None
+        nonce, expires, signature = match.groups()
+        if not hmac.compare_digest(self._signature(nonce, expires), signature):
+            return None
+        if int(expires) < (now if now is not None else time.time()):
+            return None
+        return nonce
 
 
 def widget_message(reply: Any) -> dict[str, Any]:
@@ -84,10 +128,47 @@ class WebchatInput(SocketIOInput):
         channel.allowed_origins = list(origins) if origins else None
         return channel
 
-    def __init__(self, *args: Any, store_factory: Callable[[], Any] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        store_factory: Callable[[], Any] | None = None,
+        secret: bytes | None = None,
+        limiter: MessageLimiter | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.allowed_origins: list[str] | None = None
         self.store_factory = store_factory
+        self._secret = secret
+        self._signer: SessionSigner | None = None
+        self._limiter = limiter
+        #: socket id -> (signed session id, sender); a socket speaks only for its own session
+        self._bound: dict[str, tuple[str, str]] = {}
+
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            if self.store_factory is not None:
+                self._secret = self.store_factory().residents.secret
+            else:
+                self._secret = identity.default_secret()
+        return self._secret
+
+    @property
+    def signer(self) -> SessionSigner:
+        if self._signer is None:
+            self._signer = SessionSigner(self.secret)
+        return self._signer
+
+    @property
+    def limiter(self) -> MessageLimiter:
+        if self._limiter is None:
+            self._limiter = MessageLimiter()
+        return self._limiter
+
+    def sender_for(self, nonce: str) -> str:
+        """``socketio:<hash>`` for a session nonce (or a socket id without persistence)."""
+        return identity.sender_id(self.secret, self.name(), nonce)
 
     def _origins(self) -> str | list[str]:
         origins = self.allowed_origins
@@ -103,22 +184,6 @@ class WebchatInput(SocketIOInput):
         if self.sio is None:
             return None
         return WebchatOutput(self.sio, self.bot_message_evt)
-
-    async def _resident(self, session_id: str) -> str | None:
-        def call() -> str:
-            if self.store_factory is not None:
-                store = self.store_factory()
-            else:
-                from bot.store import get_store
-
-                store = get_store()
-            return str(store.resident_id(self.name(), session_id))
-
-        try:
-            return await asyncio.get_running_loop().run_in_executor(None, call)
-        except Exception:  # noqa: BLE001 - the chat works without a pseudonym
-            logger.warning("webchat: could not compute the resident pseudonym")
-            return None
 
     async def _engineio_answers_cors(self, request: Request) -> None:
         """Request middleware: sanic-cors leaves the socket.io path to engine.io."""
@@ -138,12 +203,26 @@ class WebchatInput(SocketIOInput):
             app.register_middleware(self._engineio_answers_cors, "request")
 
         async def session_request(sid: str, data: Any) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
-                session_id = uuid.uuid4().hex
-            if self.session_persistence:
-                sio.enter_room(sid, session_id, namespace=namespace)
+            given = data.get("session_id") if isinstance(data, dict) else None
+            nonce = self.signer.nonce(given) if self.session_persistence else None
+            if nonce is None:
+                if self.session_persistence and given:
+                    logger.info("webchat: a session id this server did not sign was replaced")
+                session_id = self.signer.issue() if self.session_persistence else sid
+                nonce = self.signer.nonce(session_id) if self.session_persistence else sid
+            else:
+                session_id = str(given)
+            assert nonce is not None
+            sender = self.sender_for(nonce)
+            previous = self._bound.get(sid)
+            if previous is not None and previous[1] != sender:
+                sio.leave_room(sid, previous[1], namespace=namespace)
+            self._bound[sid] = (session_id, sender)
+            sio.enter_room(sid, sender, namespace=namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        async def disconnect(sid: str) -> None:
+            self._bound.pop(sid, None)
 
         async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
@@ -151,13 +230,14 @@ class WebchatInput(SocketIOInput):
             text = data.get("message")
             if not isinstance(text, str) or not text.strip():
                 return
+            bound = self._bound.get(sid)
+            if bound is None:
+                return  # no session_request on this socket: nothing to speak for
+            session_id, sender_id = bound
+            if self.session_persistence and data.get("session_id") != session_id:
+                logger.info("webchat: a message for another session was ignored")
+                return
             output = WebchatOutput(sio, self.bot_message_evt)
-            if self.session_persistence:
-                sender_id = data.get("session_id")
-                if not isinstance(sender_id, str) or not SESSION_RE.match(sender_id):
-                    return
-            else:
-                sender_id = sid
             if len(text) > MAX_TEXT_CHARS:
                 await output.send_text_message(sender_id, TOO_LONG_TEXT)
                 return
@@ -165,15 +245,16 @@ class WebchatInput(SocketIOInput):
             if problem:
                 await output._send_message(sender_id, {"text": problem, "location_request": True})
                 return
-            metadata: dict[str, Any] = {"channel": self.name()}
-            resident = await self._resident(sender_id)
-            if resident:
-                metadata["resident"] = resident
+            if not await self.limiter.allow(sender_id):
+                await output.send_text_message(sender_id, RATE_LIMITED_TEXT)
+                return
+            metadata = {"channel": self.name(), "resident": sender_id.split(":", 1)[1]}
             message = UserMessage(
                 text, output, sender_id, input_channel=self.name(), metadata=metadata
             )
             await on_new_message(message)
 
         sio.on("session_request", session_request, namespace=namespace)
+        sio.on("disconnect", disconnect, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)
         return bp

@@ -1,9 +1,11 @@
 """``bosai telegram-poll``: Telegram without a public URL (long polling).
 
 Each update goes through the same core as the webhook (de-duplication on ``update_id``, location
-checks, photo stripping) and then to the running Rasa server's REST channel; the answers are sent
-back with the Bot API. Needs ``TELEGRAM_BOT_TOKEN``; ``TELEGRAM_API_BASE`` overrides the API URL
-(both read through :mod:`bot.settings`).
+checks, photo stripping, the pseudonymous sender) and then to the running Rasa server's relay
+channel (signed with a key derived from the resident secret, :mod:`bot.channels.relay`); the
+answers are sent back with the Bot API. Needs ``TELEGRAM_BOT_TOKEN`` and the same
+``BOSAI_RESIDENT_SECRET`` (or ``BOSAI_VAR_DIR``) as ``bosai run``; ``TELEGRAM_API_BASE``
+overrides the API URL (all read through :mod:`bot.settings`).
 """
 
 from __future__ import annotations

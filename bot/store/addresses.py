@@ -11,6 +11,7 @@ officials' app has no route, role or export that reads it, and it is never logge
 from __future__ import annotations
 
 from sqlalchemy import Column, String, select
+from sqlalchemy.exc import IntegrityError
 
 from bot import identity
 from bot.store import validation as v
@@ -48,13 +49,18 @@ class Addresses:
             raise InvalidInput(f"address must be 1-{MAX_ADDRESS} characters")
         if self._known.get(sender) == address:
             return
-        with self.db.session() as s:
-            row = s.get(ResidentAddress, sender)
-            if row is None:
-                s.add(ResidentAddress(sender=sender, channel=channel, address=address))
-            elif row.address != address:
-                row.address, row.updated_at = address, utcnow()
-            s.commit()
+        for _attempt in range(2):  # two first messages at once: the second insert updates
+            with self.db.session() as s:
+                row = s.get(ResidentAddress, sender)
+                if row is None:
+                    s.add(ResidentAddress(sender=sender, channel=channel, address=address))
+                elif row.address != address:
+                    row.address, row.updated_at = address, utcnow()
+                try:
+                    s.commit()
+                    break
+                except IntegrityError:
+                    s.rollback()
         if len(self._known) > 10_000:
             self._known.clear()
         self._known[sender] = address

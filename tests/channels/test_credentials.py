@@ -7,18 +7,20 @@ from pathlib import Path
 
 import pytest
 from rasa.core.channels.channel import register
-from rasa.core.channels.rest import RestInput
 from rasa.core.run import create_http_input_channels
 from sanic import Sanic
 
 from bot.channels.line import LineInput
+from bot.channels.relay import RelayInput
+from bot.channels.rest import TokenRestInput
 from bot.channels.telegram import TelegramInput
 from bot.channels.webchat import WebchatInput
 
 CREDENTIALS = Path(__file__).resolve().parents[2] / "credentials.yml"
 VARS = (
     "LINE_CHANNEL_SECRET LINE_CHANNEL_ACCESS_TOKEN LINE_API_BASE LINE_DATA_API_BASE "
-    "TELEGRAM_BOT_TOKEN TELEGRAM_SECRET_TOKEN TELEGRAM_API_BASE TELEGRAM_WEBHOOK_URL"
+    "TELEGRAM_BOT_TOKEN TELEGRAM_SECRET_TOKEN TELEGRAM_API_BASE TELEGRAM_WEBHOOK_URL "
+    "BOSAI_REST_TOKEN"
 ).split()
 
 
@@ -27,7 +29,8 @@ def test_credentials_with_empty_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.setenv(name, "")
     channels = create_http_input_channels(None, str(CREDENTIALS))
     by_type = {type(c): c for c in channels}
-    assert set(by_type) == {RestInput, WebchatInput, LineInput, TelegramInput}
+    assert set(by_type) == {TokenRestInput, RelayInput, WebchatInput, LineInput, TelegramInput}
+    assert not by_type[TokenRestInput].enabled  # type: ignore[attr-defined]
     line, telegram, web = by_type[LineInput], by_type[TelegramInput], by_type[WebchatInput]
     assert isinstance(line, LineInput) and not line.enabled
     assert line.client.api_base == "https://api.line.me"
@@ -41,8 +44,10 @@ def test_credentials_with_empty_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
     app = Sanic(f"creds_{uuid.uuid4().hex[:8]}")
     register(channels, app, route="/webhooks/")
     paths = {r.path for r in app.router.routes}
-    assert {"webhooks/line/webhook", "webhooks/telegram/webhook", "webhooks/rest/webhook"} <= paths
+    assert {"webhooks/line/webhook", "webhooks/telegram/webhook", "webhooks/relay/webhook"} <= paths
     assert "socket.io" in paths
+    # without BOSAI_REST_TOKEN the REST channel is not served at all
+    assert not any(p.startswith("webhooks/rest") for p in paths)
 
 
 def test_credentials_with_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +58,10 @@ def test_credentials_with_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINE_API_BASE", "http://127.0.0.1:9/")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", "y")
+    monkeypatch.setenv("BOSAI_REST_TOKEN", "rest-token")
     channels = create_http_input_channels(None, str(CREDENTIALS))
+    rest = next(c for c in channels if isinstance(c, TokenRestInput))
+    assert rest.enabled and rest.token == "rest-token"
     line = next(c for c in channels if isinstance(c, LineInput))
     telegram = next(c for c in channels if isinstance(c, TelegramInput))
     assert line.enabled and line.client.api_base == "http://127.0.0.1:9"

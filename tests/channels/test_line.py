@@ -183,9 +183,11 @@ async def test_text_is_forwarded_and_replied_in_one_call(env_factory: Any) -> No
     await env.settle()
     (msg,) = env.collector.messages
     assert msg.text == "近くの避難所はどこですか"
-    assert msg.sender_id == USER and msg.input_channel == "line"
+    assert msg.input_channel == "line"
     assert msg.metadata["channel"] == "line"
     assert len(msg.metadata["resident"]) == 64 and USER not in msg.metadata["resident"]
+    # Rasa sees the pseudonymous sender, never the LINE userId (bot/identity.py)
+    assert msg.sender_id == "line:" + msg.metadata["resident"] and USER not in msg.sender_id
     assert len(calls) == 1
     assert_auth(calls[0])
     assert calls[0].json() == {
@@ -439,11 +441,21 @@ async def test_expired_reply_token_falls_back_to_push(env_factory: Any) -> None:
     }
 
 
-async def test_push_for_officials_notices(env_factory: Any) -> None:
+async def test_push_for_officials_notices(env_factory: Any, store: Store) -> None:
+    """A push is addressed by the resident's pseudonymous sender through the address table."""
     env = await env_factory()
     texts = [f"お知らせ{i}" for i in range(6)]
-    await env.channel.push(USER, texts)
+    sender = store.sender_id("line", USER)
+    assert await env.channel.push(sender, texts) is False  # never wrote: no address
+    assert await env.channel.push(USER, texts) is False  # a raw id is not an address key
+    assert env.api.calls("/push") == []
+    await env.post({"events": [text_event("こんにちは")]})  # the resident writes once
+    await env.api.wait_for("/reply")
+    await env.settle()
+    assert store.address_of(sender) == USER
+    assert await env.channel.push(sender, texts) is True
     pushes = env.api.calls("/push")
+    assert {p.json()["to"] for p in pushes} == {USER}
     assert [p.json()["messages"] for p in pushes] == [
         [{"type": "text", "text": t} for t in texts[:5]],
         [{"type": "text", "text": texts[5]}],

@@ -13,7 +13,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from PIL import Image
-from rasa.core.channels.rest import RestInput
 
 from bot.channels import core
 from bot.channels.core import ChannelCore
@@ -175,7 +174,8 @@ async def test_text_is_forwarded_and_answered(env_factory: Any) -> None:
     await env.api.wait_for("/sendMessage")
     await env.settle()
     (msg,) = env.collector.messages
-    assert msg.text == "近くの避難所は？" and msg.sender_id == str(CHAT)
+    assert msg.text == "近くの避難所は？"
+    assert msg.sender_id == "telegram:" + msg.metadata["resident"] and str(CHAT) not in msg.sender_id
     assert msg.input_channel == "telegram" and msg.metadata["channel"] == "telegram"
     assert env.sent() == [{"chat_id": CHAT, "text": "了解しました。"}]
 
@@ -364,7 +364,11 @@ async def test_polling_feeds_the_same_core(store: Store) -> None:
 
 
 async def test_rest_forwarder_through_rasa_rest_channel(store: Store) -> None:
-    """Polling mode forwards to a Rasa REST channel; its answers come back to Telegram."""
+    """Polling mode forwards to the Rasa server's relay channel (signed with the resident
+    secret, so the sender stays the resident's ``telegram:<hash>``); its answers come back to
+    Telegram."""
+    from bot.channels.relay import RelayInput
+
     api = FakeTelegram()
     base = await api.start()
     rasa_side = Collector(
@@ -376,8 +380,8 @@ async def test_rest_forwarder_through_rasa_rest_channel(store: Store) -> None:
         ]
     )
     try:
-        async with sanic_app(RestInput(), rasa_side) as rasa_url:
-            forwarder = RestForwarder(rasa_url)
+        async with sanic_app(RelayInput(secret=b"k"), rasa_side) as rasa_url:
+            forwarder = RestForwarder(rasa_url, secret=b"k")
             agent = TelegramAgent(TOKEN, base + "/bot")
             c = ChannelCore("telegram", forwarder, store_factory=lambda: store)
             api.updates = [[message_update(801, text="避難所")]]
@@ -385,8 +389,8 @@ async def test_rest_forwarder_through_rasa_rest_channel(store: Store) -> None:
             await forwarder.close()
             await agent.close()
         (msg,) = rasa_side.messages
-        assert msg.text == "避難所" and msg.sender_id == str(CHAT)
-        assert msg.metadata["channel"] == "telegram"
+        assert msg.text == "避難所" and msg.sender_id == store.sender_id("telegram", str(CHAT))
+        assert msg.metadata["channel"] == "telegram" and msg.input_channel == "telegram"
         assert api.params("sendMessage") == [
             {
                 "chat_id": CHAT,

@@ -54,12 +54,14 @@ async def test_session_text_buttons_and_location_request(store: Store) -> None:
             {"text": "場所を教えてください。", "custom": {"location_request": True}},
         ]
     )
-    async with sanic_app(channel_for(store), collector) as base:
+    channel = channel_for(store)
+    async with sanic_app(channel, collector) as base:
         client, received = await connect(base)
         await client.emit("session_request", {"session_id": "bad id!"})
         await wait(lambda: received)
         session = received[0][1]
-        assert received[0][0] == "session" and len(session) == 32
+        assert received[0][0] == "session" and session != "bad id!"
+        assert channel.signer.nonce(session) is not None  # a session id the server signed
         await client.emit(
             "user_uttered",
             {"message": "避難所", "session_id": session, "metadata": {"resident": "spoofed"}},
@@ -67,8 +69,11 @@ async def test_session_text_buttons_and_location_request(store: Store) -> None:
         await wait(lambda: len(received) == 3)
         await client.disconnect()
     (msg,) = collector.messages
-    assert msg.sender_id == session and msg.input_channel == "socketio"
-    assert msg.metadata["resident"] == store.resident_id("socketio", session)
+    nonce = channel.signer.nonce(session)
+    assert nonce is not None and msg.input_channel == "socketio"
+    # Rasa sees the pseudonymous sender of the session's nonce, never the session id itself
+    assert msg.sender_id == store.sender_id("socketio", nonce) and session not in msg.sender_id
+    assert msg.metadata["resident"] == store.resident_id("socketio", nonce)
     assert received[1:] == [
         (
             "bot",
@@ -85,10 +90,10 @@ async def test_bad_input_is_not_forwarded(store: Store) -> None:
     collector = Collector()
     async with sanic_app(channel_for(store), collector) as base:
         client, received = await connect(base)
-        sid = "abcdef0123456789"
-        await client.emit("session_request", {"session_id": sid})
+        await client.emit("session_request", {"session_id": None})
         await wait(lambda: received)
-        assert received[0] == ("session", sid)
+        assert received[0][0] == "session"
+        sid = received[0][1]
         await client.emit("user_uttered", "just a string")
         await client.emit("user_uttered", {"message": "no session"})
         await client.emit("user_uttered", {"message": "x" * 2000, "session_id": sid})
@@ -148,3 +153,75 @@ async def test_one_allow_origin_header_under_rasas_app_wide_cors(store: Store) -
         async with s.get(url, headers={"Origin": "http://evil.example"}) as r:
             assert r.status == 400  # engine.io still refuses other origins
             assert "Access-Control-Allow-Origin" not in r.headers
+
+
+async def request_session(client: Any, received: list[Any], given: Any) -> str:
+    count = sum(1 for kind, _ in received if kind == "session")
+    await client.emit("session_request", {"session_id": given})
+    await wait(lambda: sum(1 for kind, _ in received if kind == "session") > count)
+    return [data for kind, data in received if kind == "session"][-1]
+
+
+async def test_forged_session_ids_are_replaced(store: Store) -> None:
+    """Only session ids this server signed (and that have not expired) are kept."""
+    from bot.channels.webchat import SessionSigner
+
+    channel = channel_for(store)
+    async with sanic_app(channel, Collector()) as base:
+        client, received = await connect(base)
+        genuine = await request_session(client, received, None)
+        nonce, expires, signature = genuine.split(".")
+        forged = [
+            "0123456789abcdef0123456789abcdef",  # a plain id, as Rasa's own channel accepts
+            "U" + "a" * 32,  # a LINE userId
+            f"{'f' * 32}.{expires}.{signature}",  # another nonce under a copied signature
+            f"{nonce}.{int(expires) + 1}.{signature}",  # a longer life
+            SessionSigner(b"another secret").issue(),  # signed with another key
+            SessionSigner(store.residents.secret, ttl_seconds=-10).issue(),  # expired
+        ]
+        for given in forged:
+            session = await request_session(client, received, given)
+            assert session != given and channel.signer.nonce(session) is not None
+        # the genuine one is kept (a page reload continues the conversation)
+        assert await request_session(client, received, genuine) == genuine
+        await client.disconnect()
+
+
+async def test_a_session_is_bound_to_its_socket(store: Store) -> None:
+    """A socket speaks and hears only for the session it was confirmed: naming another
+    session's id in a message does nothing, and that session's replies never reach it."""
+    collector = Collector(responses=lambda m: [{"text": f"秘密の返事 {m.text}"}])
+    async with sanic_app(channel_for(store), collector) as base:
+        alice, alice_got = await connect(base)
+        mallory, mallory_got = await connect(base)
+        alice_session = await request_session(alice, alice_got, None)
+        mallory_session = await request_session(mallory, mallory_got, None)
+        assert alice_session != mallory_session
+        await mallory.emit("user_uttered", {"message": "乗っ取り", "session_id": alice_session})
+        await alice.emit("user_uttered", {"message": "家族3人", "session_id": alice_session})
+        await wait(lambda: ("bot", {"text": "秘密の返事 家族3人"}) in alice_got)
+        await mallory.emit("user_uttered", {"message": "自分", "session_id": mallory_session})
+        await wait(lambda: ("bot", {"text": "秘密の返事 自分"}) in mallory_got)
+        await alice.disconnect()
+        await mallory.disconnect()
+    assert [m.text for m in collector.messages] == ["家族3人", "自分"]
+    assert collector.messages[0].sender_id != collector.messages[1].sender_id
+    assert not any("家族3人" in str(data) for _, data in mallory_got)
+
+
+async def test_rate_limit_on_the_widget(store: Store) -> None:
+    from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
+    from bot.channels.shared import SharedState
+
+    channel = channel_for(store)
+    channel._limiter = MessageLimiter(2, SharedState(""))
+    collector = Collector()
+    async with sanic_app(channel, collector) as base:
+        client, received = await connect(base)
+        session = await request_session(client, received, None)
+        for i in range(3):
+            await client.emit("user_uttered", {"message": f"m{i}", "session_id": session})
+        await wait(lambda: len(received) == 4)
+        await client.disconnect()
+    assert [m.text for m in collector.messages] == ["m0", "m1"]
+    assert ("bot", {"text": RATE_LIMITED_TEXT}) in received
