@@ -19,9 +19,10 @@ import asyncio
 import itertools
 import logging
 
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_cache import CachedSQLTrackerStore
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ logger = logging.getLogger(__name__)
 ERASE_SLOT = "data_erase_requested"
 
 
-class ErasingSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` that deletes a conversation whose turn asked for erasure."""
+class ErasingSQLTrackerStore(CachedSQLTrackerStore):
+    """``SQLTrackerStore`` that deletes a conversation whose turn asked for erasure (with the
+    validated per-turn cache of :mod:`bot.tracker_cache`, which notices the deletion)."""
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         deleted = self._erase_if_requested(tracker)
