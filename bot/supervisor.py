@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.commands.privacy import PurgeSchedule
+from bot.limits import ACTION_SERVER_HOST, service_environment
 from bot.settings import Settings, get_settings
 from bot.training import current_model, latest_model
 
@@ -69,7 +70,8 @@ def write_endpoints(settings: Settings) -> Path:
     import yaml
 
     endpoints: dict = {
-        "action_endpoint": {"url": f"http://{settings.host}:{settings.action_port}/webhook"}
+        # the action server listens on loopback only, whatever BOSAI_HOST says (bot/limits.py)
+        "action_endpoint": {"url": f"http://{ACTION_SERVER_HOST}:{settings.action_port}/webhook"}
     }
     tracker_url = settings.tracker_store_url
     if tracker_url:
@@ -193,6 +195,7 @@ class Supervisor:
         base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         base_env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         base_env["BOSAI_VAR_DIR"] = str(self.settings.var_dir)
+        base_env.update(service_environment())  # request-size bound of Rasa and the actions
         self.purge = PurgeSchedule(self.settings.repo_root, log_dir / "privacy.log", base_env)
         for svc in self.services:
             svc.log_path = log_dir / f"{svc.name}.log"

@@ -12,19 +12,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _actions(args: argparse.Namespace) -> int:
-    """rasa_sdk's action server on ``actions/``, with the GIS index and store loaded at start."""
-    from rasa_sdk.__main__ import main_from_args
-    from rasa_sdk.endpoint import create_argument_parser
+    """rasa_sdk's action server on ``actions/``, with the GIS index and store loaded at start;
+    on 127.0.0.1 always, with the request-size bound (:mod:`bot.limits`)."""
     from rasa_sdk.plugin import plugin_manager
 
     from actions.resources import StartHook
+    from bot.limits import serve_actions
     from bot.settings import get_settings
 
     port = args.port or get_settings().action_port
     plugin_manager().register(StartHook())
-    main_from_args(
-        create_argument_parser().parse_args(["--actions", "actions", "--port", str(port)])
-    )
+    serve_actions(port)
     return 0
 
 

@@ -22,6 +22,9 @@ def create_app(settings: Settings | None = None, name: str = "bosai_officials") 
     settings = settings or get_settings()
     app = Sanic(name)
     app.config.BOSAI = settings
+    from bot.limits import install_body_limits
+
+    install_body_limits(app)  # 1 MiB, the photo uploads 11 MiB
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:

@@ -125,7 +125,7 @@ def _run(api: Api, role: str, phases: str, examples: int, report: Path) -> tuple
         "--no-color",
     ]  # fmt: skip
     result = subprocess.run(
-        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        cmd, cwd=report.parent, env=env, capture_output=True, text=True, timeout=300
     )
     return result.returncode, result.stdout + result.stderr
 
