@@ -186,6 +186,9 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
     page.locator(f"#report-list tr[data-report-id='{flood.id}']").click()
     page.wait_for_selector(f"#d-id:has-text('{flood.id}')")
     assert page.locator("#d-form").is_hidden()
+    # nor the residents' words, nor a search in them (docs/privacy.md)
+    assert "駅前の道路が冠水しています" not in page.locator("#d-fields").inner_text()
+    assert page.locator("#f-q").is_disabled()
     context.close()
 
     assert dialogs == [], f"a script ran: {dialogs}"

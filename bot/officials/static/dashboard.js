@@ -115,7 +115,7 @@
     var w = $("f-window").value;
     if (w !== "all") p.set("since", new Date(Date.now() - Number(w) * 3600 * 1000).toISOString());
     var st = $("f-status").value; if (st) p.set("status", st);
-    var q = $("f-q").value.trim(); if (q) p.set("q", q.slice(0, 100));
+    var q = $("f-q").disabled ? "" : $("f-q").value.trim(); if (q) p.set("q", q.slice(0, 100));
     var cats = selectedCategories();
     if (!cats.all) {
       if (cats.picked.length === 0) return null;  // nothing selected: no report can match
@@ -501,6 +501,8 @@
   function start() {
     $("signin").hidden = true; $("app").hidden = false; $("user-box").hidden = false;
     $("user-name").textContent = me.name; $("user-role").textContent = { viewer: "閲覧", operator: "担当", admin: "管理者" }[me.role] || me.role;
+    // viewers do not see residents' words, so they cannot search them either (docs/privacy.md)
+    $("f-q").disabled = !canOperate(); if (!canOperate()) { $("f-q").value = ""; $("f-q").title = "本文の検索は担当（operator）以上"; }
     if (!map) {
       map = L.map("map", { preferCanvas: false }).setView([36.5, 138.0], 5);
       L.tileLayer(meta.tiles_url, { maxZoom: 18, attribution: meta.tiles_attribution }).addTo(map);
