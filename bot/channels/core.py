@@ -402,6 +402,8 @@ class ChannelCore:
             )
         elif event.kind == "unfollow":
             logger.info("%s: a resident unfollowed", self.channel)
+            # nothing can be pushed to them any more: their raw id is not kept either
+            await self._store_call("forget_address", sender)
             return Outcome()
         else:
             return Outcome(replies=[BotReply(text=UNSUPPORTED_TEXT)])

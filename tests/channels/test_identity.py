@@ -84,3 +84,13 @@ async def test_rate_limit_counts_across_instances_with_redis(redis_url: str) -> 
     assert allowed == [True, True, True, True, False, False]
     # a process without Redis would have allowed all six: each limiter saw only three
     assert await a.allow("line:" + "f" * 64) is True
+
+
+async def test_unfollow_forgets_the_address(store: Store) -> None:
+    collector = Collector()
+    line = core_for("line", store, collector)
+    await line.handle(Inbound("text", "U9", "m-1", text="こんにちは"))
+    sender = collector.messages[0].sender_id
+    assert store.address_of(sender) == "U9"
+    await line.handle(Inbound("unfollow", "U9", "m-2"))
+    assert store.address_of(sender) is None
