@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install browser assets data db train setup run test pytest stories lint types validate bench clean vocab
+.PHONY: help install browser nginx assets data db train setup run test pytest stories lint types validate bench clean vocab
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,10 @@ browser: ## install Debian chromium + CJK fonts for the browser tests (if missin
 	  echo "chromium and fonts-noto-cjk are present"; else \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; fi
 
+nginx: ## install Debian nginx for the deploy tests (if missing; they run it privately on loopback)
+	@if [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; then echo "nginx is present"; else \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx; fi
+
 assets: install ## fetch the dashboard/widget JavaScript libraries from the npm registry
 	$(PY) -m bot.officials.build_assets
 
@@ -48,7 +52,7 @@ setup: install assets data db train
 run: setup ## set up everything, then start Rasa + actions + officials' app
 	$(BOSAI) run
 
-test: setup browser ## set up everything, then run the whole test suite
+test: setup browser nginx ## set up everything, then run the whole test suite
 	$(MAKE) --no-print-directory lint types validate pytest stories
 
 pytest:
