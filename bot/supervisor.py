@@ -235,9 +235,14 @@ class Supervisor:
     def print_urls(self) -> None:
         s = self.settings
         h = s.host
+        rest = (
+            f"http://{h}:{s.rasa_port}/webhooks/rest/webhook"
+            if s.rest_token is not None
+            else "off (set BOSAI_REST_TOKEN to serve it)"
+        )
         print(
             "\n防災チャットボット is running:\n"
-            f"  Rasa server (REST):    http://{h}:{s.rasa_port}/webhooks/rest/webhook\n"
+            f"  Rasa server (REST):    {rest}\n"
             f"  Rasa socket.io:        http://{h}:{s.rasa_port}/socket.io/\n"
             f"  Action server:         http://{h}:{s.action_port}/health\n"
             f"  Officials' dashboard:  http://{h}:{s.officials_port}/\n"
