@@ -2,7 +2,9 @@
 
 The three run as child processes in their own process group; logs go to ``var/logs``. The
 supervisor checks the ports first, waits until every service answers its health URL, prints the
-URLs and stops all three cleanly on Ctrl-C / SIGTERM or when one of them dies.
+URLs and stops all three cleanly on Ctrl-C / SIGTERM. A service that dies while running (a crash,
+``kill -9``) is started again (:data:`MAX_RESTARTS` times within :data:`RESTART_WINDOW_S`, then
+the supervisor gives up and stops all three).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ from bot.training import current_model, latest_model
 TRACKER_STORE_TYPE = "bot.tracker_store.ErasingSQLTrackerStore"
 
 
+#: a service that dies is started again, at most this many times within RESTART_WINDOW_S seconds
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 600.0
+
+
 class SupervisorError(RuntimeError):
     """A problem the user must fix (port taken, model missing, a service died)."""
 
@@ -45,6 +52,7 @@ class Service:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     log_file: IO[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)  # when it was started again (monotonic)
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -171,6 +179,7 @@ class Supervisor:
         self.settings = settings
         self.services = build_services(settings, model)
         self.verbose = verbose
+        self._env: dict[str, str] = {}  # the children's environment (start())
         self._stopping = False
         self.purge: PurgeSchedule | None = None  # bosai privacy purge at start, then daily
 
@@ -197,20 +206,23 @@ class Supervisor:
         base_env["BOSAI_VAR_DIR"] = str(self.settings.var_dir)
         base_env.update(service_environment())  # request-size bound of Rasa and the actions
         self.purge = PurgeSchedule(self.settings.repo_root, log_dir / "privacy.log", base_env)
+        self._env = base_env
         for svc in self.services:
             svc.log_path = log_dir / f"{svc.name}.log"
-            out: IO[bytes] | None = None
             if not self.verbose:
                 svc.log_file = open(svc.log_path, "ab")  # noqa: SIM115 (closed in stop())
-                out = svc.log_file
-            svc.process = subprocess.Popen(
-                svc.cmd,
-                cwd=self.settings.repo_root,
-                env={**base_env, **svc.env},
-                stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-                start_new_session=True,
-            )
+            self._spawn(svc)
+
+    def _spawn(self, svc: Service) -> None:
+        out = svc.log_file
+        svc.process = subprocess.Popen(
+            svc.cmd,
+            cwd=self.settings.repo_root,
+            env={**self._env, **svc.env},
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
@@ -254,22 +266,40 @@ class Supervisor:
         )
 
     def watch(self) -> int:
-        """Block until a signal arrives or a child dies; return the exit code."""
+        """Block until a signal arrives; a child that dies is started again (:meth:`restart`),
+        unless it died too often: then return 1 (the caller stops the others)."""
         while not self._stopping:
             if self.purge is not None:
                 self.purge.tick()
             for svc in self.services:
                 assert svc.process is not None
                 code = svc.process.poll()
-                if code is not None:
-                    print(
-                        f"{svc.label} stopped unexpectedly (exit {code}); stopping the others.\n"
-                        f"{_tail(svc.log_path)}",
-                        file=sys.stderr,
-                    )
+                if code is not None and not self._stopping and not self.restart(svc, code):
                     return 1
             time.sleep(0.5)
         return 0
+
+    def restart(self, svc: Service, code: int) -> bool:
+        """Start a service that died again; False when it died :data:`MAX_RESTARTS` times within
+        :data:`RESTART_WINDOW_S` (something is wrong that a restart does not fix)."""
+        now = time.monotonic()
+        svc.restarts = [t for t in svc.restarts if now - t < RESTART_WINDOW_S]
+        if len(svc.restarts) >= MAX_RESTARTS:
+            print(
+                f"{svc.label} stopped unexpectedly (exit {code}) {len(svc.restarts) + 1} times "
+                f"within {RESTART_WINDOW_S:.0f} s; stopping the others.\n{_tail(svc.log_path)}",
+                file=sys.stderr,
+            )
+            return False
+        svc.restarts.append(now)
+        print(
+            f"{svc.label} stopped unexpectedly (exit {code}); starting it again "
+            f"({len(svc.restarts)}/{MAX_RESTARTS} within {RESTART_WINDOW_S:.0f} s).",
+            file=sys.stderr,
+            flush=True,
+        )
+        self._spawn(svc)
+        return True
 
     def stop(self, grace: float = 20.0) -> None:
         if self.purge is not None:
