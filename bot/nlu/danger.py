@@ -32,8 +32,11 @@ True
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+import sre_constants
+import sre_parse
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -111,6 +114,9 @@ class _Lexicon:
     idioms: re.Pattern[str]
     not_real: re.Pattern[str]
     all_clear: re.Pattern[str]
+    # how far the before / after checks can see from a hit (None: to the clause's edge)
+    before_window: int | None = None
+    after_window: int | None = None
 
 
 def _join(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -144,6 +150,12 @@ def load_lexicon(path: str | None = None) -> _Lexicon:
             idioms=_join(data["idioms"]),
             not_real=_join(data["not_real"]),
             all_clear=_join(data["all_clear"]),
+            before_window=_window(
+                [*data["negated_before"], *data["hypothetical_before"]], sre_constants.AT_END
+            ),
+            after_window=_window(
+                [*data["negated_after"], *data["hypothetical_after"]], sre_constants.AT_BEGINNING
+            ),
         )
     except (KeyError, TypeError, re.error) as exc:
         raise ValueError(f"{source}: bad danger lexicon ({exc})") from exc
@@ -162,34 +174,118 @@ def _clauses(lex: _Lexicon, norm: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _counts(lex: _Lexicon, norm: str, clause: tuple[int, int], m: re.Match[str]) -> bool:
-    """True when the hit ``m`` in ``clause`` is a present, real mention (not denied, not
-    hypothetical, not resolved, not an idiom)."""
-    c_start, c_end = clause
-    before = norm[c_start : m.start()]
-    after = norm[m.end() : c_end]
-    if lex.negated_after.search(after) or lex.negated_before.search(before):
-        return False
-    if lex.negated_inside.search(m.group(0)):
-        return False
-    if lex.hypothetical_after.search(after):
-        return False
-    # 「家が倒れたら下敷きに…」 is hypothetical; 「回してたら家族が倒れた」 (a clause in the past) is not.
-    if lex.hypothetical_before.search(before) and not _PAST_END.search(norm[c_start:c_end]):
-        return False
-    if lex.resolved_same_clause.search(re.split(r"[、,]", after, maxsplit=1)[0]):
-        return False
-    if lex.resolved_after.search(norm[m.start() :]):
-        return False
-    return not _in_idiom(lex, norm, clause, m)
+class _Scan:
+    """The context checks of one message, in linear time.
+
+    Each hit's checks look at bounded windows around it (the context patterns are anchored at
+    the hit and of bounded width: :func:`_window`), and what depends only on the clause or on
+    the rest of the message is found once and reused, so a long message with thousands of hits
+    (「助けて」 repeated) costs about as much as its length, not its length squared.
+    """
+
+    def __init__(self, lex: _Lexicon, norm: str) -> None:
+        self.lex, self.norm = lex, norm
+        self._past_end: dict[tuple[int, int], bool] = {}
+        self._idiom: dict[tuple[int, int], bool] = {}
+        self._commas = [i for i, ch in enumerate(norm) if ch in "、,"]
+        self._rest = _Later(lex.resolved_after, norm, len(norm))
+        self._segments: dict[int, _Later] = {}
+
+    def counts(self, clause: tuple[int, int], m: re.Match[str]) -> bool:
+        """True when the hit ``m`` in ``clause`` is a present, real mention (not denied, not
+        hypothetical, not resolved, not an idiom)."""
+        lex, norm = self.lex, self.norm
+        c_start, c_end = clause
+        before = norm[_lower(c_start, m.start(), lex.before_window) : m.start()]
+        after = norm[m.end() : _upper(m.end(), c_end, lex.after_window)]
+        if lex.negated_after.search(after) or lex.negated_before.search(before):
+            return False
+        if lex.negated_inside.search(m.group(0)):
+            return False
+        if lex.hypothetical_after.search(after):
+            return False
+        # 「家が倒れたら下敷きに…」 is hypothetical; 「回してたら家族が倒れた」 (a clause in the past) is not.
+        if lex.hypothetical_before.search(before) and not self._clause_in_past(clause):
+            return False
+        if self._segment(m.end(), c_end).found_from(m.end()):  # up to the next 、 or ,
+            return False
+        if self._rest.found_from(m.start()):
+            return False
+        return not self._clause_idiom(clause)
+
+    def _clause_in_past(self, clause: tuple[int, int]) -> bool:
+        if clause not in self._past_end:
+            text = self.norm[clause[0] : clause[1]]
+            self._past_end[clause] = _PAST_END.search(text) is not None
+        return self._past_end[clause]
+
+    def _clause_idiom(self, clause: tuple[int, int]) -> bool:
+        """An idiom in the clause (「課題の山に埋もれてる、助けて〜」) makes every hit in it figurative."""
+        if clause not in self._idiom:
+            found = self.lex.idioms.search(self.norm, clause[0], clause[1])
+            self._idiom[clause] = found is not None
+        return self._idiom[clause]
+
+    def _segment(self, pos: int, c_end: int) -> _Later:
+        i = bisect.bisect_left(self._commas, pos)
+        end = min(self._commas[i], c_end) if i < len(self._commas) else c_end
+        if end not in self._segments:
+            self._segments[end] = _Later(self.lex.resolved_same_clause, self.norm, end)
+        return self._segments[end]
+
+
+class _Later:
+    """Whether ``pattern`` matches somewhere in ``text[pos:end]``, for many ``pos``: one search
+    answers every ``pos`` up to the match it found, and a failed search every later ``pos``."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str, end: int) -> None:
+        self.pattern, self.text, self.end = pattern, text, end
+        self.found: int | None = None  # start of a match
+        self.none_from: int | None = None  # no match starts at or after this
+
+    def found_from(self, pos: int) -> bool:
+        if self.found is not None and self.found >= pos:
+            return True
+        if self.none_from is not None and pos >= self.none_from:
+            return False
+        m = self.pattern.search(self.text, pos, self.end)
+        if m is None:
+            self.none_from = pos if self.none_from is None else min(pos, self.none_from)
+            return False
+        self.found = m.start()
+        return True
+
+
+def _lower(start: int, pos: int, window: int | None) -> int:
+    return start if window is None else max(start, pos - window)
+
+
+def _upper(pos: int, end: int, window: int | None) -> int:
+    return end if window is None else min(end, pos + window)
 
 
 _PAST_END = re.compile(r"(た|ました|だ)[!！。…\s]*$")
 
 
-def _in_idiom(lex: _Lexicon, norm: str, clause: tuple[int, int], m: re.Match[str]) -> bool:
-    """An idiom in the clause (「課題の山に埋もれてる、助けて〜」) makes every hit in it figurative."""
-    return lex.idioms.search(norm, clause[0], clause[1]) is not None
+def _window(patterns: Iterable[str], anchor: int) -> int | None:
+    """How much text around a hit ``patterns`` can see, or None when unbounded.
+
+    Bounded when every pattern is anchored at the hit (``anchor``: ``sre_constants.AT_BEGINNING``
+    for the text after it, ``AT_END`` for the text before it) and has a bounded width; the window
+    adds a margin for lookarounds and word boundaries at its far end.
+    """
+    widest = 0
+    for p in patterns:
+        parsed = sre_parse.parse(normalize(p))
+        items = parsed.data
+        edge = (items[0] if anchor == sre_constants.AT_BEGINNING else items[-1]) if items else None
+        if edge != (sre_constants.AT, anchor):
+            return None
+        high = parsed.getwidth()[1]
+        if high >= sre_constants.MAXREPEAT:
+            return None
+        widest = max(widest, high)
+    return widest + 32
 
 
 def _hits(
@@ -229,18 +325,19 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
     unable_match: Match | None = None
     hazard_seen = False
     clauses = _clauses(lex, norm)
+    scan = _Scan(lex, norm)
     for clause in clauses:
         for kind, pattern in lex.threats:
             for m in _hits(lex, pattern, norm, clause):
                 hit = Match(kind, m.group(0), m.start(), m.end())
-                (matches if _counts(lex, norm, clause, m) else discounted).append(hit)
+                (matches if scan.counts(clause, m) else discounted).append(hit)
         for m in _hits(lex, lex.unable, norm, clause):
-            if _counts(lex, norm, clause, m):
+            if scan.counts(clause, m):
                 unable_match = unable_match or Match(
                     "cannot_escape", m.group(0), m.start(), m.end()
                 )
         for m in _hits(lex, lex.hazard_present, norm, clause):
-            if _counts(lex, norm, clause, m):
+            if scan.counts(clause, m):
                 hazard_seen = True
     if not matches and unable_match is not None and hazard_seen:
         matches.append(unable_match)
@@ -255,9 +352,7 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
     if not threat:
         if any(_hits(lex, lex.assist_condition, norm, c) for c in clauses):
             assistance = any(
-                _counts(lex, norm, c, m)
-                for c in clauses
-                for m in _hits(lex, lex.assist_unable, norm, c)
+                scan.counts(c, m) for c in clauses for m in _hits(lex, lex.assist_unable, norm, c)
             )
     if not threat:
         # No threat word counted: an all-clear, an idiom or a joke anywhere also discounts the
