@@ -45,7 +45,13 @@ def test_get_store_cached_per_url(cli_env: Path) -> None:
 
 def test_cli_officials_lifecycle(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
-    assert "revision 0003" in capsys.readouterr().out
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from bot.store.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://"))).get_current_head()
+    assert f"revision {head}." in capsys.readouterr().out  # the newest migration, whichever it is
     assert main(["officials", "add", "佐藤", "--role", "operator"]) == 0
     out = capsys.readouterr().out
     token = out.strip().splitlines()[-1]
