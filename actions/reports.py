@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.intake import mark_handled
+from actions.intake import latest_message_id, mark_handled
 from actions.render import join, label, language, render
 from actions.shelters import place_label
 from actions.tracking import channel_name, coords
@@ -105,6 +105,7 @@ class ActionSubmitReport(Action):
                 photos=[photo] if photo and photo != "none" else [],
                 channel=channel_name(tracker),
                 resident=resident(store, tracker),
+                source_message=latest_message_id(tracker),  # a turn run again stores it once
                 **place_fields(tracker),
             )
         except Exception:  # noqa: BLE001 - keep the slots so the resident can try again
@@ -157,6 +158,7 @@ class ActionSubmitShelterStatus(Action):
                 shelter_id=shelter_id,
                 channel=channel_name(tracker),
                 resident=resident(store, tracker),
+                source_message=latest_message_id(tracker),
             )
         except Exception:  # noqa: BLE001
             logger.exception("storing a shelter status report failed")

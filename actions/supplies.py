@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.intake import mark_handled
+from actions.intake import latest_message_id, mark_handled
 from actions.render import join, label, language
 from actions.reports import place_fields, resident
 from actions.tracking import channel_name
@@ -40,6 +40,7 @@ class ActionSubmitSupplies(Action):
                 headcount=int(headcount) if headcount is not None else None,
                 channel=channel_name(tracker),
                 resident=resident(store, tracker),
+                source_message=latest_message_id(tracker),
                 **place_fields(tracker),
             )
         except Exception:  # noqa: BLE001

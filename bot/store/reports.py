@@ -1,4 +1,5 @@
-"""Reports: creation (with the first audit row), status moves, photos attached, listing."""
+"""Reports: creation (with the first audit row; idempotent on the message that created it),
+status moves, photos attached, listing."""
 
 from __future__ import annotations
 
@@ -7,8 +8,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import class_mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,8 +29,20 @@ from bot.store import validation as v
 from bot.store import vocab
 from bot.store.database import Database
 from bot.store.errors import InvalidInput, InvalidTransition, NotFound
-from bot.store.models import Report, ReportPhoto, ReportStatusChange, utcnow
+from bot.store.models import Base, Report, ReportPhoto, ReportStatusChange, utcnow
 from bot.store.paging import decode_cursor, encode_cursor, keyset_after, like_escape
+
+
+class ReportSource(Base):
+    """The channel's id of the message whose turn created a report (migration 0008): a turn
+    run again (after a crash, or retried by the durable intake) finds the report instead of
+    storing a second one. Its own table, so that ``reports`` and its readers stay unchanged."""
+
+    __tablename__ = "report_sources"
+    report_id = Column(Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    channel = Column(String(32), nullable=False)
+    message_id = Column(String(255), nullable=False)
+    __table_args__ = (UniqueConstraint("channel", "message_id", name="uq_report_sources_message"),)
 
 
 @dataclass
@@ -90,6 +115,7 @@ def report_values(
 _INSERT_REPORT = insert(Report.__table__)
 _INSERT_STATUS_CHANGE = insert(ReportStatusChange.__table__)
 _INSERT_PHOTO = insert(ReportPhoto.__table__)
+_INSERT_SOURCE = insert(ReportSource.__table__)
 
 
 def insert_report(
@@ -154,8 +180,13 @@ class Reports:
         resident: str | None = None,
         reported_at: datetime | None = None,
         by: str | None = None,
+        source_message: str | None = None,
     ) -> Report:
-        """Validate and commit a report; returns it with ``.id`` (committed before returning)."""
+        """Validate and commit a report; returns it with ``.id`` (committed before returning).
+
+        ``source_message`` is the channel's id of the message that created the report: a second
+        call with the same channel and id (the same turn run again after a crash or a retry)
+        stores nothing and returns the report the first call stored."""
         now = utcnow()
         values = report_values(
             now,
@@ -174,10 +205,33 @@ class Reports:
             reported_at=reported_at,
         )
         refs = [v.check_photo_ref(ref) for ref in photos or ()]
+        source = None if source_message is None else v.check_message_id(source_message)
         # Core inserts in one transaction (the hot path of every resident report): committed
         # before this returns, so the bot acknowledges only what is stored.
-        with self.db.engine.begin() as conn:
-            return insert_report(conn, values, refs, by=by or f"channel:{channel}", now=now)
+        try:
+            with self.db.engine.begin() as conn:
+                report = insert_report(conn, values, refs, by=by or f"channel:{channel}", now=now)
+                if source is not None:
+                    row = {"report_id": report.id, "channel": channel, "message_id": source}
+                    conn.execute(_INSERT_SOURCE, row)
+                return report
+        except IntegrityError:  # the message already created a report: that one (nothing added)
+            first = self.by_source(channel, source)
+            if first is None:
+                raise
+            return first
+
+    def by_source(self, channel: str, message_id: str | None) -> Report | None:
+        """The report created by the channel's message ``message_id``, if any."""
+        if not message_id:
+            return None
+        with self.db.session() as s:
+            report_id = s.execute(
+                select(ReportSource.report_id).where(
+                    ReportSource.channel == channel, ReportSource.message_id == message_id
+                )
+            ).scalar_one_or_none()
+            return s.get(Report, report_id) if report_id is not None else None
 
     def create_bulk(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert many already-valid reports in one transaction (imports and benchmarks)."""
