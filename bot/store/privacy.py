@@ -56,21 +56,24 @@ ROUND_DECIMALS = 3
 ORPHAN_PHOTO_GRACE = timedelta(days=1)
 
 _DASH = r"\-‐‑‒–—―−ー－"
+# A run of digits or word characters starts a match only at its first character (lookbehind):
+# otherwise every position of a long run is tried to the run's end, and the check costs the
+# run's length squared (tests/fuzz/test_linear_time.py).
 _PERSONAL_PATTERNS = [
     # telephone numbers: 090-1234-5678, 0138 12 3456, 0120123456, +81 90 ...
     re.compile(rf"(?:\+81[\s{_DASH}]?|0)\d{{1,4}}[\s{_DASH}]?\d{{1,4}}[\s{_DASH}]?\d{{3,4}}"),
     # e-mail addresses
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     # postal codes
     re.compile(rf"〒\s*\d{{3}}|\b\d{{3}}[{_DASH}]\d{{4}}\b"),
     # block and house numbers of an address: 3丁目12-4, 12番地, 5番3号, 3-12-4, 北4条東3
-    re.compile(r"[0-9一二三四五六七八九十]+\s*(?:丁目|番地|番|号)"),
-    re.compile(rf"\d+[{_DASH}]\d+(?:[{_DASH}]\d+)?"),
-    re.compile(r"\d+条[東西南北]?\d+"),
+    re.compile(r"(?<![0-9一二三四五六七八九十])[0-9一二三四五六七八九十]+\s*(?:丁目|番地|番|号)"),
+    re.compile(rf"(?<!\d)\d+[{_DASH}]\d+(?:[{_DASH}]\d+)?"),
+    re.compile(r"(?<!\d)\d+条[東西南北]?\d+"),
     # a person named with an honorific: 山田さん, 佐藤様
     re.compile(r"[\u4e00-\u9fff]{1,4}(?:さん|様|さま|くん|君|ちゃん|殿)"),
     # age of a person
-    re.compile(r"\d+\s*(?:歳|才)"),
+    re.compile(r"(?<!\d)\d+\s*(?:歳|才)"),
     # health and care needs (要配慮個人情報 under the APPI)
     re.compile(
         r"透析|持病|病気|病院|入院|通院|障害|障がい|認知症|妊娠|妊婦|寝たきり|車いす|車椅子"
