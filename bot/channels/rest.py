@@ -47,9 +47,10 @@ MAX_SENDER_CHARS = 255
 
 def bearer_ok(expected: str, header: str | None) -> bool | None:
     """None without a bearer token, else whether it is ``expected`` (constant time)."""
-    if not header or not header.startswith("Bearer ") or not header[7:].strip():
+    scheme, _, value = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
         return None
-    given = header[7:].strip().encode("utf-8", "replace")
+    given = value.strip().encode("utf-8", "replace")
     return hmac.compare_digest(given, expected.encode("utf-8"))
 
 

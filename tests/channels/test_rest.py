@@ -23,6 +23,17 @@ TOKEN = "s3cret-rest-token"
 KEY = b"rest-test-secret"
 
 
+def test_bearer_header_parsing() -> None:
+    from bot.channels.rest import bearer_ok
+
+    assert bearer_ok(TOKEN, f"Bearer {TOKEN}") is True
+    assert bearer_ok(TOKEN, f"bearer  {TOKEN} ") is True  # the scheme is case-insensitive
+    assert bearer_ok(TOKEN, "Bearer other") is False
+    assert bearer_ok(TOKEN, f"Basic {TOKEN}") is None
+    assert bearer_ok(TOKEN, "Bearer ") is None
+    assert bearer_ok(TOKEN, None) is None
+
+
 def rest_channel(token: str = TOKEN, per_minute: int = 20) -> TokenRestInput:
     return TokenRestInput(
         token=token, secret=KEY, limiter=MessageLimiter(per_minute, SharedState(""))
