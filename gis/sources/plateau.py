@@ -20,7 +20,10 @@ __all__ = ["detect", "normalise"]
 
 SOURCE = "3D都市モデル（Project PLATEAU）"
 _SCALES = {"L2": "想定最大規模", "L1": "計画規模"}
-_RIVER_RE = re.compile(r"(?:(?P<system>[^\s]+?)水系)?(?P<river>[^\s（(]+?[川江])(?:洪水|浸水|水系)")
+# names are bounded (a river or a river system is a few characters): linear time on any title
+_RIVER_RE = re.compile(
+    r"(?:(?P<system>[^\s]{1,30}?)水系)?(?P<river>[^\s（(]{1,30}?[川江])(?:洪水|浸水|水系)"
+)
 
 
 def _rank_column(columns: Collection[str]) -> str | None:
