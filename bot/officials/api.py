@@ -25,6 +25,7 @@ from bot.officials.openapi import openapi_document
 from bot.officials.params import json_body, query
 from bot.officials.runtime import broadcast_config, gis_index, run_blocking, store_of
 from bot.officials.schemas import (
+    AuditQuery,
     EvacueeSummaryQuery,
     MessageHandled,
     MessagesQuery,
@@ -438,3 +439,15 @@ async def revoke_official(request: Request, name: str) -> HTTPResponse:
     if not await run_blocking(store_of(request.app).revoke_official, name):
         raise ApiError(404, f"no active official named {name!r}")
     return _json({"revoked": name})
+
+
+@blueprint.get("/audit")
+@require_role("admin")
+async def audit_log(request: Request) -> HTTPResponse:
+    """Every export of personal data (docs/privacy.md), newest first."""
+    params = query(request, AuditQuery)
+    rows = await run_blocking(store_of(request.app).audit.recent, params.limit)
+    return _json(
+        {"entries": [row.to_dict() for row in rows], "count": len(rows)},
+        headers={"Cache-Control": "no-store"},
+    )

@@ -218,6 +218,14 @@ OPERATIONS: tuple[Op, ...] = (
         ok=(200, "revoked", r.Revoked),
         errors={404: "no such active official"},
     ),
+    Op(
+        "get",
+        "/api/v1/audit",
+        "The audit log of exports: who exported what, when (newest first)",
+        "admin",
+        query=q.AuditQuery,
+        ok=(200, "audit rows", r.AuditLog),
+    ),
 )
 
 

@@ -270,6 +270,31 @@ class Revoked(Out):
     revoked: str
 
 
+# ---------------------------------------------------------------------- audit (admin)
+class AuditDetail(Out):
+    format: Literal["geojson", "csv"]
+    rows: int = Field(..., description="how many rows were handed out (never the rows)")
+    filters: dict[str, Any] = Field(..., description="the request's filters")
+    path: str
+
+
+class AuditEntryOut(Out):
+    id: int
+    at: datetime
+    official: str
+    role: Role
+    action: Literal["export"]
+    resource: str
+    detail: AuditDetail
+
+
+class AuditLog(Out):
+    """Every export of personal data, newest first (docs/privacy.md)."""
+
+    entries: list[AuditEntryOut]
+    count: int
+
+
 # ---------------------------------------------------------------------- inbox
 class InboxLogEntry(Out):
     action: InboxAction
@@ -358,6 +383,7 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     OfficialList,
     OfficialCreated,
     Revoked,
+    AuditLog,
     MessagePage,
     MessageEnvelope,
     MessageReported,

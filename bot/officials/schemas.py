@@ -131,6 +131,10 @@ class SheltersQuery(QueryModel):
     limit: int = Field(DEFAULT_SHELTER_LIMIT, ge=1, le=MAX_LIMIT, description="max sites")
 
 
+class AuditQuery(QueryModel):
+    limit: int = Field(100, ge=1, le=1000, description="number of rows, newest first")
+
+
 class NoticesQuery(QueryModel):
     limit: int = Field(
         DEFAULT_NOTICE_LIMIT, ge=1, le=v.MAX_NOTICE_LIMIT, description="number of notices"

@@ -175,7 +175,7 @@ def test_example_requests_are_accepted_and_answers_match(make_api) -> None:
         expected = min(int(s) for s in op["responses"] if s.startswith("2"))
         assert resp.status_code == expected, (method, url, resp.text[:300])
         seen.append((method, path))
-    assert len(seen) == len(operations(c.document)) == 20
+    assert len(seen) == len(operations(c.document)) == 21
     # the example requests did what they say
     assert s.get_report(report.id).status == "confirmed"
     assert s.get_inbox_message(open_msg.id).handled is True

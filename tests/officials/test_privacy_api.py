@@ -100,3 +100,17 @@ def test_a_grid_cell_with_one_or_two_households_is_not_visible(api: Api) -> None
                      lat=43.2017, lon=141.5017)
     cells = api.get("/api/v1/evacuees/summary", params={"cell": "0.01"}).json()["cells"]
     assert [(c["registrations"], c["merged"], c["size_deg"]) for c in cells] == [(3, False, 0.01)]
+
+
+def test_admins_read_the_audit_log(api: Api) -> None:
+    _report(api)
+    api.get("/api/v1/reports", role="viewer", params={"format": "csv", "bbox": "140,41,141,42"})
+    body = api.get("/api/v1/audit", role="admin").json()
+    assert body["count"] == 1
+    entry = body["entries"][0]
+    assert (entry["official"], entry["role"], entry["action"], entry["resource"]) == (
+        "viewer-user", "viewer", "export", "reports")
+    assert entry["detail"]["rows"] == 1 and entry["detail"]["filters"]["bbox"] == [140, 41, 141, 42]
+    for role in ("viewer", "operator"):
+        assert_error(api.get("/api/v1/audit", role=role), 403, "admin")
+    assert_error(api.get("/api/v1/audit", role="admin", params={"limit": 0}), 400, "limit")
