@@ -55,8 +55,7 @@ class ErasingSQLTrackerStore(CachedSQLTrackerStore):
             ).count()
             unsaved = itertools.islice(tracker.events, stored, len(tracker.events))
             if not any(
-                isinstance(e, SlotSet) and e.key == ERASE_SLOT and e.value is True
-                for e in unsaved
+                isinstance(e, SlotSet) and e.key == ERASE_SLOT and e.value is True for e in unsaved
             ):
                 return None
             deleted = (

@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="delete conversations and other personal data older than BOSAI_RETENTION_DAYS",
     )
     purge.add_argument(
-        "--days", type=int, default=None,
+        "--days",
+        type=int,
+        default=None,
         help="retention in days (default: BOSAI_RETENTION_DAYS, 30)",
     )
     purge.add_argument("--json", action="store_true", help="print the counts as JSON")
@@ -64,7 +66,7 @@ def purge(days: int, now: datetime | None = None) -> dict[str, int]:
     """Run the purge with a retention of ``days``; the counts of what was removed."""
     from bot.settings import get_settings
     from bot.store import get_store
-    from bot.store.privacy import purge_trackers, tracker_store_url
+    from bot.store.trackers import purge_trackers, tracker_store_url
 
     settings = get_settings()
     now = now or datetime.now(timezone.utc)
@@ -113,7 +115,10 @@ class PurgeSchedule:
     """
 
     def __init__(
-        self, cwd: Path, log_path: Path, env: dict[str, str] | None = None,
+        self,
+        cwd: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
         interval: float = PURGE_INTERVAL_S,
     ) -> None:
         self.cwd = cwd
@@ -138,7 +143,10 @@ class PurgeSchedule:
                 self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop())
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "privacy", "purge"],
-                cwd=self.cwd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
             )
             self.runs += 1
         except OSError as exc:

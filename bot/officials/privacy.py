@@ -105,6 +105,10 @@ async def audit_export(
         "path": request.path,
     }
     await run_blocking(
-        store_of(request.app).audit.record, official.name, official.role, "export", resource,
+        store_of(request.app).audit.record,
+        official.name,
+        official.role,
+        "export",
+        resource,
         detail,
     )

@@ -11,8 +11,8 @@ reports and inbox messages stay for the disaster response but lose every link to
 100 m. The conversation itself (Rasa's tracker) is deleted by the tracker store
 (:mod:`bot.tracker_store`).
 
-Retention (:meth:`Privacy.purge` for the report store, :func:`purge_trackers` for Rasa's tracker
-store): everything that only serves a conversation in progress is removed once it is older
+Retention (:meth:`Privacy.purge` for the report store, :func:`bot.store.trackers.purge_trackers`
+for Rasa's tracker store): everything that only serves a conversation in progress is removed once it is older
 than the retention (``BOSAI_RETENTION_DAYS``): tracker events, de-duplication rows, answered
 intake events, residents' addresses whose conversation is gone, the text of inbox messages an
 official has handled, and the pseudonym on reports. Photo files that no report uses are removed
@@ -27,11 +27,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection
 
 from bot.store.addresses import ResidentAddress
 from bot.store.database import Database
@@ -151,8 +150,9 @@ class Privacy:
                 delete(Evacuee.__table__).where(Evacuee.resident == resident)
             ).rowcount
             reports = conn.execute(
-                select(Report.id, Report.status, Report.text, Report.place_text, Report.lat,
-                       Report.lon).where(Report.resident == resident)
+                select(
+                    Report.id, Report.status, Report.text, Report.place_text, Report.lat, Report.lon
+                ).where(Report.resident == resident)
             ).all()
             ids = [r.id for r in reports]
             if ids:
@@ -177,9 +177,14 @@ class Privacy:
                 )
             out.reports = len(reports)
             messages = conn.execute(
-                select(InboxMessage.id, InboxMessage.text, InboxMessage.place_text,
-                       InboxMessage.handled, InboxMessage.lat, InboxMessage.lon)
-                .where(InboxMessage.resident == resident)
+                select(
+                    InboxMessage.id,
+                    InboxMessage.text,
+                    InboxMessage.place_text,
+                    InboxMessage.handled,
+                    InboxMessage.lat,
+                    InboxMessage.lon,
+                ).where(InboxMessage.resident == resident)
             ).all()
             for m in messages:
                 conn.execute(
@@ -200,11 +205,15 @@ class Privacy:
                 .values(sender_hash="")
             )
             out.intake_events = _erase_intake(conn, resident)
-            still_used = set(
-                conn.execute(
-                    select(ReportPhoto.photo_ref).where(ReportPhoto.photo_ref.in_(refs))
-                ).scalars()
-            ) if refs else set()
+            still_used = (
+                set(
+                    conn.execute(
+                        select(ReportPhoto.photo_ref).where(ReportPhoto.photo_ref.in_(refs))
+                    ).scalars()
+                )
+                if refs
+                else set()
+            )
         for ref in sorted(refs - still_used):
             if self._delete_photo(ref):
                 out.photos += 1
@@ -281,18 +290,14 @@ class Privacy:
             ]
             removed = 0
             for start in range(0, len(stale), 500):
-                chunk = stale[start:start + 500]
+                chunk = stale[start : start + 500]
                 removed += conn.execute(
                     delete(ResidentAddress.__table__).where(ResidentAddress.sender.in_(chunk))
                 ).rowcount
         return removed
 
 
-# ---------------------------------------------------------------------- helper tables
-def _has_table(bind: Engine | Connection, name: str) -> bool:
-    return bool(sa.inspect(bind).has_table(name))
-
-
+# ---------------------------------------------------------------------- durable intake
 def _erase_intake(conn: Connection, resident: str) -> int:
     """Delete the resident's answered intake events (durable intake); pending ones are left
     alone (the message being answered now is one of them)."""
@@ -323,81 +328,3 @@ def _purge_intake(conn: Connection, cutoff: datetime) -> dict[str, int]:
         .values(payload=sa.null(), replies=sa.null())
     ).rowcount
     return {"intake_events": int(done), "failed_intake_texts": int(failed)}
-
-
-# ---------------------------------------------------------------------- Rasa's tracker store
-def tracker_events_table() -> sa.TableClause:
-    """Rasa's ``events`` table (``rasa.core.tracker_store.SQLTrackerStore``), columns we use."""
-    return sa.table(
-        "events",
-        sa.column("id", sa.Integer),
-        sa.column("sender_id", sa.String),
-        sa.column("type_name", sa.String),
-        sa.column("timestamp", sa.Float),
-    )
-
-
-@dataclass
-class TrackerPurge:
-    """What :func:`purge_trackers` removed; ``found`` is False when there is no events table."""
-
-    conversations: int = 0
-    events: int = 0
-    found: bool = False
-    live_senders: set[str] = field(default_factory=set, repr=False)
-
-
-def purge_trackers(engine: Engine, cutoff: datetime) -> TrackerPurge:
-    """Delete tracker events older than ``cutoff`` from Rasa's SQL tracker store.
-
-    A conversation whose last event is older than the cutoff is deleted whole; in a
-    conversation still in use, events before the cutoff are deleted except those of the
-    conversation session in progress (Rasa reads a tracker from its latest ``session_started``,
-    so that session is never cut).
-    """
-    out = TrackerPurge()
-    if not _has_table(engine, "events"):
-        return out
-    out.found = True
-    ev = tracker_events_table()
-    limit = cutoff.timestamp()
-    per_sender = (
-        select(
-            ev.c.sender_id.label("sender_id"),
-            func.max(ev.c.timestamp).label("last"),
-            func.max(
-                sa.case((ev.c.type_name == "session_started", ev.c.timestamp), else_=None)
-            ).label("session_start"),
-        )
-        .group_by(ev.c.sender_id)
-        .subquery()
-    )
-    with engine.begin() as conn:
-        gone = [
-            s for (s,) in conn.execute(
-                select(per_sender.c.sender_id).where(per_sender.c.last < limit)
-            )
-        ]
-        for start in range(0, len(gone), 500):
-            chunk = gone[start:start + 500]
-            out.events += conn.execute(delete(ev).where(ev.c.sender_id.in_(chunk))).rowcount
-        out.conversations = len(gone)
-        old_sessions = (
-            select(per_sender.c.sender_id, per_sender.c.session_start)
-            .where(per_sender.c.last >= limit, per_sender.c.session_start.is_not(None))
-        )
-        for sender, session_start in conn.execute(old_sessions).all():
-            bound = min(limit, float(session_start))
-            out.events += conn.execute(
-                delete(ev).where(ev.c.sender_id == sender, ev.c.timestamp < bound)
-            ).rowcount
-        out.live_senders = set(conn.execute(select(ev.c.sender_id).distinct()).scalars())
-    return out
-
-
-def tracker_store_url(tracker_url: str | None, var_dir: Any) -> str:
-    """SQLAlchemy URL of the tracker store ``bosai run`` configures (see
-    :func:`bot.supervisor.write_endpoints`): ``TRACKER_STORE_URL`` or ``var/tracker.db``."""
-    if tracker_url:
-        return tracker_url
-    return f"sqlite:///{var_dir}/tracker.db"

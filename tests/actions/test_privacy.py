@@ -20,29 +20,59 @@ def test_delete_my_data_deletes_and_anonymises(env, domain):
     me = store.resident_id("telegram", "alice")
     someone = store.resident_id("telegram", "bob")
     for who in (me, someone):
-        store.upsert_evacuee(who, "telegram", "home", 2, {"medical": 1}, [], True,
-                             lat=41.7687, lon=140.7288, place_text="緑町3丁目12-4")
+        store.upsert_evacuee(
+            who,
+            "telegram",
+            "home",
+            2,
+            {"medical": 1},
+            [],
+            True,
+            lat=41.7687,
+            lon=140.7288,
+            place_text="緑町3丁目12-4",
+        )
     photo = store.save_photo(JPEG, "image/jpeg")
-    report = store.create_report(category="building_damage", text="緑町3丁目12-4の家が傾いた",
-                                 lat=41.7687, lon=140.7288, channel="telegram", resident=me)
+    report = store.create_report(
+        category="building_damage",
+        text="緑町3丁目12-4の家が傾いた",
+        lat=41.7687,
+        lon=140.7288,
+        channel="telegram",
+        resident=me,
+    )
     store.attach_photo(report.id, photo)
-    plain = store.create_report(category="road_flooded", text="道路が冠水しています",
-                                channel="telegram", resident=me)
+    plain = store.create_report(
+        category="road_flooded", text="道路が冠水しています", channel="telegram", resident=me
+    )
     in_form = store.save_photo(JPEG + b"form", "image/jpeg")
 
-    tracker = make_tracker({"photo_ref": in_form}, text="/affirm", intent="affirm",
-                           sender_id="alice", channel="telegram")
+    tracker = make_tracker(
+        {"photo_ref": in_form},
+        text="/affirm",
+        intent="affirm",
+        sender_id="alice",
+        channel="telegram",
+    )
     events, messages = run(ActionDeleteMyData(), tracker, domain)
 
     assert events == [AllSlotsReset(), SlotSet("data_erase_requested", True)]
     assert responses(messages) == ["utter_my_data_deleted"]
-    assert (messages[0]["registrations"], messages[0]["photos"], messages[0]["reports"]) == (1, 2, 2)
+    assert (messages[0]["registrations"], messages[0]["photos"], messages[0]["reports"]) == (
+        1,
+        2,
+        2,
+    )
     with store.session() as s:
         assert s.execute(select(Evacuee.resident)).scalars().all() == [someone]
         assert s.execute(select(Report).where(Report.resident == me)).scalars().all() == []
     kept = store.get_report(report.id)
     assert (kept.text, kept.place_text, kept.photo_refs, kept.category) == (
-        ERASED_TEXT, None, [], "building_damage")
+        ERASED_TEXT,
+        None,
+        [],
+        "building_damage",
+    )
     assert store.get_report(plain.id).text == "道路が冠水しています"
     assert not store.photo_path(photo).exists() and not store.photo_path(in_form).exists()
 
@@ -51,7 +81,11 @@ def test_nothing_stored_is_still_answered(env, domain):
     events, messages = run(ActionDeleteMyData(), make_tracker(sender_id="nobody"), domain)
     assert events == [AllSlotsReset(), SlotSet("data_erase_requested", True)]
     assert responses(messages) == ["utter_my_data_deleted"]
-    assert (messages[0]["registrations"], messages[0]["photos"], messages[0]["reports"]) == (0, 0, 0)
+    assert (messages[0]["registrations"], messages[0]["photos"], messages[0]["reports"]) == (
+        0,
+        0,
+        0,
+    )
 
 
 def test_a_failed_erasure_deletes_nothing_and_says_so(env, domain):

@@ -15,7 +15,9 @@ from bot.tracker_store import ERASE_SLOT, ErasingSQLTrackerStore
 def _count(db: Path) -> dict[str, int]:
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
-        out = dict(conn.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all())
+        out = dict(
+            conn.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all()
+        )
     engine.dispose()
     return out
 
@@ -64,8 +66,12 @@ def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(
         await turn(alice, "データを削除", ActionExecuted("utter_ask_delete_my_data"))
         assert _count(db)[alice] > 4
         await turn(
-            alice, "/affirm", ActionExecuted("action_delete_my_data"),
-            BotUttered("削除しました"), AllSlotsReset(), SlotSet(ERASE_SLOT, True),
+            alice,
+            "/affirm",
+            ActionExecuted("action_delete_my_data"),
+            BotUttered("削除しました"),
+            AllSlotsReset(),
+            SlotSet(ERASE_SLOT, True),
         )
         assert alice not in _count(db)
         assert await store.retrieve(alice) is None

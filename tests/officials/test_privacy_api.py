@@ -16,8 +16,13 @@ ADDRESS = "緑町3丁目12-4の青い屋根の家、母が人工透析"
 
 def _report(api: Api) -> int:
     report = api.store.create_report(
-        category="building_damage", text=ADDRESS, place_text="緑町3丁目12-4",
-        lat=41.768712, lon=140.728834, channel="line", resident="r" * 64,
+        category="building_damage",
+        text=ADDRESS,
+        place_text="緑町3丁目12-4",
+        lat=41.768712,
+        lon=140.728834,
+        channel="line",
+        resident="r" * 64,
     )
     api.store.change_status(report.id, "confirmed", by="yamada", note="緑町3丁目12-4 山田さん宅")
     return report.id
@@ -33,7 +38,11 @@ def test_viewer_sees_rounded_place_and_no_free_text(api: Api) -> None:
     assert feature["geometry"]["coordinates"] == [140.729, 41.769]
     props = feature["properties"]
     assert (props["lat"], props["lon"], props["text"], props["place_text"]) == (
-        41.769, 140.729, None, None)
+        41.769,
+        140.729,
+        None,
+        None,
+    )
     assert props["category"] == "building_damage" and props["status"] == "confirmed"
     detail = api.get(f"/api/v1/reports/{rid}", role="viewer").json()["report"]
     assert (detail["lat"], detail["text"], detail["place_text"]) == (41.769, None, None)
@@ -42,8 +51,7 @@ def test_viewer_sees_rounded_place_and_no_free_text(api: Api) -> None:
     text = csv_body.content.decode("utf-8-sig")
     assert "緑町" not in text and "透析" not in text
     row = next(csv.DictReader(io.StringIO(text)))
-    assert (row["lat"], row["lon"], row["text"], row["place_text"]) == (
-        "41.769", "140.729", "", "")
+    assert (row["lat"], row["lon"], row["text"], row["place_text"]) == ("41.769", "140.729", "", "")
 
 
 def test_operator_and_admin_see_exact_place_and_text(api: Api) -> None:
@@ -51,7 +59,11 @@ def test_operator_and_admin_see_exact_place_and_text(api: Api) -> None:
     for role in ("operator", "admin"):
         props = api.get("/api/v1/reports", role=role).json()["features"][0]["properties"]
         assert (props["lat"], props["lon"], props["text"], props["place_text"]) == (
-            41.768712, 140.728834, ADDRESS, "緑町3丁目12-4")
+            41.768712,
+            140.728834,
+            ADDRESS,
+            "緑町3丁目12-4",
+        )
         detail = api.get(f"/api/v1/reports/{rid}", role=role).json()["report"]
         assert detail["history"][-1]["note"] == "緑町3丁目12-4 山田さん宅"
 
@@ -68,9 +80,15 @@ def test_every_export_writes_an_audit_row(api: Api) -> None:
     api.get("/api/v1/reports", role="viewer", params={"limit": 500})  # the map: no export
     api.get("/api/v1/reports", role="viewer")
     assert _audit(api) == []
-    api.get("/api/v1/reports", role="viewer", params={"format": "csv", "category": "fire,building_damage"})
+    api.get(
+        "/api/v1/reports",
+        role="viewer",
+        params={"format": "csv", "category": "fire,building_damage"},
+    )
     api.get("/api/v1/reports", role="operator", params={"format": "geojson"})
-    api.get("/api/v1/reports", role="admin", params={"limit": 5000, "since": "2025-01-01T00:00:00Z"})
+    api.get(
+        "/api/v1/reports", role="admin", params={"limit": 5000, "since": "2025-01-01T00:00:00Z"}
+    )
     rows = [r.to_dict() for r in reversed(_audit(api))]
     assert [(r["official"], r["role"], r["action"], r["resource"]) for r in rows] == [
         ("viewer-user", "viewer", "export", "reports"),
@@ -87,17 +105,28 @@ def test_every_export_writes_an_audit_row(api: Api) -> None:
 def test_a_grid_cell_with_one_or_two_households_is_not_visible(api: Api) -> None:
     s = api.store
     for i, (lat, lon) in enumerate([(43.0615, 141.3515), (43.2015, 141.5015), (43.2016, 141.5016)]):
-        s.upsert_evacuee(s.resident_id("line", f"u{i}"), "line", "home", 2, {"medical": 1}, [],
-                         True, lat=lat, lon=lon)
+        s.upsert_evacuee(
+            s.resident_id("line", f"u{i}"),
+            "line",
+            "home",
+            2,
+            {"medical": 1},
+            [],
+            True,
+            lat=lat,
+            lon=lon,
+        )
     for role in ("viewer", "operator"):
         body = api.get("/api/v1/evacuees/summary", role=role, params={"cell": "0.01"}).json()
         assert body["cells"] == []
-        alone = api.get("/api/v1/evacuees/summary", role=role,
-                        params={"bbox": "141.351,43.061,141.352,43.062"}).json()
+        alone = api.get(
+            "/api/v1/evacuees/summary", role=role, params={"bbox": "141.351,43.061,141.352,43.062"}
+        ).json()
         assert alone["total"]["registrations"] == 0
         assert alone["vulnerable_people"]["medical"] == 0
-    s.upsert_evacuee(s.resident_id("line", "u3"), "line", "car", 1, {}, [], True,
-                     lat=43.2017, lon=141.5017)
+    s.upsert_evacuee(
+        s.resident_id("line", "u3"), "line", "car", 1, {}, [], True, lat=43.2017, lon=141.5017
+    )
     cells = api.get("/api/v1/evacuees/summary", params={"cell": "0.01"}).json()["cells"]
     assert [(c["registrations"], c["merged"], c["size_deg"]) for c in cells] == [(3, False, 0.01)]
 
@@ -109,7 +138,11 @@ def test_admins_read_the_audit_log(api: Api) -> None:
     assert body["count"] == 1
     entry = body["entries"][0]
     assert (entry["official"], entry["role"], entry["action"], entry["resource"]) == (
-        "viewer-user", "viewer", "export", "reports")
+        "viewer-user",
+        "viewer",
+        "export",
+        "reports",
+    )
     assert entry["detail"]["rows"] == 1 and entry["detail"]["filters"]["bbox"] == [140, 41, 141, 42]
     for role in ("viewer", "operator"):
         assert_error(api.get("/api/v1/audit", role=role), 403, "admin")

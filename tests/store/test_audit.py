@@ -14,7 +14,9 @@ def test_export_rows_are_kept_newest_first(store: Store) -> None:
     store.audit.record("sato", "operator", "export", "reports", {"format": "geojson", "count": 0})
     rows = [r.to_dict() for r in store.audit.recent()]
     assert [(r["official"], r["role"], r["detail"]["format"]) for r in rows] == [
-        ("sato", "operator", "geojson"), ("yamada", "viewer", "csv")]
+        ("sato", "operator", "geojson"),
+        ("yamada", "viewer", "csv"),
+    ]
     assert rows[0]["at"] is not None
 
 

@@ -12,8 +12,9 @@ _n = count()
 
 def register(store: Store, lat: float, lon: float, people: int = 2, medical: int = 0) -> None:
     who = store.resident_id("line", f"U-grid-{next(_n)}")
-    store.upsert_evacuee(who, "line", "home", people, {"medical": medical}, [], True,
-                         lat=lat, lon=lon)
+    store.upsert_evacuee(
+        who, "line", "home", people, {"medical": medical}, [], True, lat=lat, lon=lon
+    )
 
 
 def test_a_cell_with_one_or_two_households_is_not_visible(store: Store) -> None:
@@ -29,8 +30,17 @@ def test_three_households_make_a_visible_cell(store: Store) -> None:
     for i in range(3):
         register(store, 43.0611 + i * 0.001, 141.3511, people=i + 1)
     cells = store.evacuee_summary(cell_deg=0.01)["cells"]
-    assert cells == [{"min_lat": 43.06, "min_lon": 141.35, "size_deg": 0.01, "merged": False,
-                      "registrations": 3, "people": 6, "households_needing_help": 0}]
+    assert cells == [
+        {
+            "min_lat": 43.06,
+            "min_lon": 141.35,
+            "size_deg": 0.01,
+            "merged": False,
+            "registrations": 3,
+            "people": 6,
+            "households_needing_help": 0,
+        }
+    ]
 
 
 def test_small_neighbouring_cells_are_merged_into_a_larger_one(store: Store) -> None:

@@ -15,12 +15,8 @@ from sqlalchemy import select, text
 from bot.store import Store
 from bot.store.intake import IntakeEvent
 from bot.store.models import Evacuee, InboundMessage, InboxMessage, Report, ReportPhoto
-from bot.store.privacy import (
-    ERASED_TEXT,
-    EXPIRED_TEXT,
-    has_personal_data,
-    purge_trackers,
-)
+from bot.store.privacy import ERASED_TEXT, EXPIRED_TEXT, has_personal_data
+from bot.store.trackers import purge_trackers
 
 NOW = datetime.now(timezone.utc)
 OLD = NOW - timedelta(days=40)
@@ -60,27 +56,52 @@ def test_plain_report_text_has_no_personal_data(text: str | None) -> None:
 def _resident_data(store: Store, user: str) -> dict:
     who = store.resident_id("line", user)
     store.upsert_evacuee(
-        who, "line", "car", 3, {"medical": 1}, ["water"], True, lat=41.768712, lon=140.728834,
+        who,
+        "line",
+        "car",
+        3,
+        {"medical": 1},
+        ["water"],
+        True,
+        lat=41.768712,
+        lon=140.728834,
         place_text="緑町3丁目12-4",
     )
     photo = store.save_photo(JPEG + user.encode(), "image/jpeg")
     with_address = store.create_report(
-        category="building_damage", text="緑町3丁目12-4の家が半壊、母が人工透析",
-        urgency="high", lat=41.768712, lon=140.728834, place_text="緑町3丁目12-4",
-        channel="line", resident=who,
+        category="building_damage",
+        text="緑町3丁目12-4の家が半壊、母が人工透析",
+        urgency="high",
+        lat=41.768712,
+        lon=140.728834,
+        place_text="緑町3丁目12-4",
+        channel="line",
+        resident=who,
     )
     store.attach_photo(with_address.id, photo)
     plain = store.create_report(
-        category="road_flooded", text="道路が冠水しています", lat=41.771234, lon=140.731234,
-        channel="line", resident=who,
+        category="road_flooded",
+        text="道路が冠水しています",
+        lat=41.771234,
+        lon=140.731234,
+        channel="line",
+        resident=who,
     )
     store.change_status(plain.id, "confirmed", by="yamada")
     store.change_status(plain.id, "resolved", by="yamada")
     msg = store.add_inbox_message(
-        channel="line", user_id=user, text="090-1111-2222に電話ください", reason="fallback",
+        channel="line",
+        user_id=user,
+        text="090-1111-2222に電話ください",
+        reason="fallback",
     )
-    return {"who": who, "photo": photo, "address": with_address.id, "plain": plain.id,
-            "msg": msg.id}
+    return {
+        "who": who,
+        "photo": photo,
+        "address": with_address.id,
+        "plain": plain.id,
+        "msg": msg.id,
+    }
 
 
 def test_erasure_deletes_registration_and_photos_and_anonymises_reports(store: Store) -> None:
@@ -101,11 +122,19 @@ def test_erasure_deletes_registration_and_photos_and_anonymises_reports(store: S
     # free text with an address and a health need is removed; the open report keeps its place
     assert (address.text, address.place_text, address.resident) == (ERASED_TEXT, None, None)
     assert (address.lat, address.lon, address.category, address.urgency) == (
-        41.768712, 140.728834, "building_damage", "high")
+        41.768712,
+        140.728834,
+        "building_damage",
+        "high",
+    )
     plain = store.get_report(mine["plain"])
     # text without personal data stays; a closed report's place is rounded to about 100 m
     assert (plain.text, plain.resident, plain.lat, plain.lon) == (
-        "道路が冠水しています", None, 41.771, 140.731)
+        "道路が冠水しています",
+        None,
+        41.771,
+        140.731,
+    )
     msg = rows(store, InboxMessage, InboxMessage.id == mine["msg"])[0]
     assert (msg.text, msg.resident) == (ERASED_TEXT, "")
     # another resident's data is untouched
@@ -116,8 +145,12 @@ def test_erasure_deletes_registration_and_photos_and_anonymises_reports(store: S
 
 def test_erasure_keeps_a_photo_file_another_report_uses(store: Store) -> None:
     mine = _resident_data(store, "U-carol")
-    other = store.create_report(category="other", text="同じ写真", channel="telegram",
-                                resident=store.resident_id("telegram", "T-dave"))
+    other = store.create_report(
+        category="other",
+        text="同じ写真",
+        channel="telegram",
+        resident=store.resident_id("telegram", "T-dave"),
+    )
     store.attach_photo(other.id, mine["photo"])
     done = store.privacy.erase_resident(mine["who"])
     assert done.photos == 0
@@ -130,23 +163,40 @@ def test_purge_removes_what_is_older_than_the_retention(store: Store) -> None:
     assert store.record_inbound("line", "old-1", who, received_at=OLD)
     assert store.record_inbound("line", "new-1", who, received_at=NOW)
     old_handled = store.add_inbox_message(
-        channel="line", user_id="U-erin", text="緑町3丁目の家", reason="fallback", received_at=OLD)
+        channel="line", user_id="U-erin", text="緑町3丁目の家", reason="fallback", received_at=OLD
+    )
     store.set_message_handled(old_handled.id, handled=True, by="yamada")
     old_open = store.add_inbox_message(
-        channel="line", user_id="U-erin", text="まだ誰も来ない", reason="fallback", received_at=OLD,
-        channel_message_id="m-open")
-    report = store.create_report(category="other", text="古い報告", channel="line", resident=who,
-                                 reported_at=OLD)
+        channel="line",
+        user_id="U-erin",
+        text="まだ誰も来ない",
+        reason="fallback",
+        received_at=OLD,
+        channel_message_id="m-open",
+    )
+    report = store.create_report(
+        category="other", text="古い報告", channel="line", resident=who, reported_at=OLD
+    )
     used = store.save_photo(JPEG + b"used", "image/jpeg")
     store.attach_photo(report.id, used)
     with store.engine.begin() as conn:
-        conn.execute(Report.__table__.update().where(Report.id == report.id)
-                     .values(updated_at=OLD))
+        conn.execute(Report.__table__.update().where(Report.id == report.id).values(updated_at=OLD))
         for status, event_id in (("done", "e-old-done"), ("pending", "e-old-pending")):
-            conn.execute(IntakeEvent.__table__.insert().values(
-                channel="line", event_id=event_id, resident=who, payload={"text": "x"},
-                status=status, attempts=0, next_attempt_at=OLD, retry_key="k" * 36, sent_parts=0,
-                received_at=OLD, updated_at=OLD))
+            conn.execute(
+                IntakeEvent.__table__.insert().values(
+                    channel="line",
+                    event_id=event_id,
+                    resident=who,
+                    payload={"text": "x"},
+                    status=status,
+                    attempts=0,
+                    next_attempt_at=OLD,
+                    retry_key="k" * 36,
+                    sent_parts=0,
+                    received_at=OLD,
+                    updated_at=OLD,
+                )
+            )
     orphan_old = store.save_photo(JPEG + b"orphan-old", "image/jpeg")
     orphan_new = store.save_photo(JPEG + b"orphan-new", "image/jpeg")
     two_days_ago = time.time() - 2 * 86400
@@ -194,8 +244,13 @@ def _rasa_store(db: Path | str):
         return SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
     url = make_url(db)
     return SQLTrackerStore(
-        Domain.empty(), dialect="postgresql", host=url.host, port=url.port, db=url.database,
-        username=url.username, password=url.password or "",
+        Domain.empty(),
+        dialect="postgresql",
+        host=url.host,
+        port=url.port,
+        db=url.database,
+        username=url.username,
+        password=url.password or "",
     )
 
 
@@ -229,7 +284,9 @@ def _events(db: Path | str) -> dict[str, int]:
 
     engine = create_engine(_url(db))
     with engine.connect() as conn:
-        out = dict(conn.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all())
+        out = dict(
+            conn.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all()
+        )
     engine.dispose()
     return out
 
@@ -269,7 +326,9 @@ def test_tracker_purge_removes_old_conversations_and_keeps_recent(tracker_db) ->
     rasa_store.engine.dispose()
     assert tracker is not None
     assert [e.timestamp for e in tracker.events if e.type_name == "user"] == [
-        (NOW - 31 * day).timestamp(), (NOW - day).timestamp()]
+        (NOW - 31 * day).timestamp(),
+        (NOW - day).timestamp(),
+    ]
 
 
 def test_tracker_purge_without_a_tracker_store_does_nothing(tmp_path: Path) -> None:
