@@ -118,7 +118,7 @@ def check_payload(payload: str) -> str | None:
         return None
     try:
         data = json.loads(match.group(2))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested hundreds deep
         return BAD_LOCATION_TEXT
     if not isinstance(data, dict):
         return BAD_LOCATION_TEXT

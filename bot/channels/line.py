@@ -43,6 +43,7 @@ from bot.channels.core import (
 )
 from bot.channels.intake import IntakeConfig, OnPart, SendError, send_with_retries
 from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto
+from bot.channels.shapes import line_event_ok
 from bot.channels.webhook import WebhookInput
 from bot.settings import LINE_API_BASE as DEFAULT_API_BASE
 from bot.settings import LINE_DATA_API_BASE as DEFAULT_DATA_API_BASE
@@ -363,7 +364,10 @@ class LineInput(WebhookInput):
         """The active events from a user that the bot answers, with their ``webhookEventId``."""
         items: list[IntakeItem] = []
         for event in work:
-            if not isinstance(event, dict) or event.get("mode", "active") != "active":
+            if not line_event_ok(event):  # wrong types: broken or forged, never stored
+                logger.warning("line: an event with wrong field types was skipped")
+                continue
+            if event.get("mode", "active") != "active":
                 continue
             if event.get("type") not in HANDLED_EVENTS:
                 continue

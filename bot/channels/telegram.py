@@ -44,6 +44,7 @@ from bot.channels.core import (
 )
 from bot.channels.intake import IntakeConfig, OnPart, SendError, send_with_retries
 from bot.channels.photos import MAX_PHOTO_BYTES, InvalidPhoto
+from bot.channels.shapes import telegram_update_ok
 from bot.channels.shared import SharedState
 from bot.channels.webhook import WebhookInput
 from bot.settings import TELEGRAM_API_BASE as DEFAULT_API_BASE
@@ -411,6 +412,9 @@ class TelegramInput(WebhookInput):
 
     def intake_items(self, work: Any) -> list[IntakeItem]:
         """The update, when it comes from a private chat (others are not answered)."""
+        if not telegram_update_ok(work):  # wrong types: broken or forged, never stored
+            logger.warning("telegram: an update with wrong field types was skipped")
+            return []
         chat_id = private_chat(work)
         if chat_id is None:
             return []

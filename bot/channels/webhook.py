@@ -139,7 +139,7 @@ class WebhookInput(InputChannel):
             return response.json({"error": self.unauthenticated_error}, status=401)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             return response.json({"error": "malformed_json"}, status=400)
         ok, work = self.accept(data)
         if not ok:
