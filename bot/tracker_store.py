@@ -39,6 +39,7 @@ class ErasingSQLTrackerStore(CachedSQLTrackerStore):
         if deleted is None:
             await super().save(tracker)
             return
+        self._drop(tracker.sender_id)  # nor kept in this process's cache of trackers
         # the sender id is a pseudonym (bot.identity); the count is not personal data
         logger.info("conversation erased at the resident's request (%d events)", deleted)
         try:

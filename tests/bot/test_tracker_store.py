@@ -74,6 +74,7 @@ def test_confirmed_erasure_deletes_the_conversation_and_nothing_else(
             SlotSet(ERASE_SLOT, True),
         )
         assert alice not in _count(db)
+        assert alice not in store._cache  # not even in this process's memory
         assert await store.retrieve(alice) is None
         # the resident's next message starts a new conversation, stored as usual
         await turn(alice, "こんにちは", BotUttered("こんにちは"))
