@@ -10,6 +10,9 @@ officials' app has no route, role or export that reads it, and it is never logge
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from sqlalchemy import Column, String, select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,12 +35,19 @@ class ResidentAddress(Base):
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
+#: a resident's address is written at most once per this many seconds per process (not once per
+#: message); the write also refreshes ``updated_at``, so the row shows recent activity to the
+#: retention purge, and a row deleted by another process (erasure, purge) comes back with the
+#: resident's next message after at most this long
+CACHE_SECONDS = 600.0
+
+
 class Addresses:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self.db = db
-        # senders whose address this process already wrote (one write per resident, not per
-        # message); bounded, it is only a cache
-        self._known: dict[str, str] = {}
+        self._clock = clock
+        # sender -> (address, when this process last wrote it); bounded, it is only a cache
+        self._known: dict[str, tuple[str, float]] = {}
 
     def remember(self, sender: str, address: str) -> None:
         """Keep ``address`` (the raw platform id) for ``sender`` (``<channel>:<hash>``)."""
@@ -47,14 +57,16 @@ class Addresses:
         channel = v.check_channel(parsed[0])
         if not isinstance(address, str) or not address or len(address) > MAX_ADDRESS:
             raise InvalidInput(f"address must be 1-{MAX_ADDRESS} characters")
-        if self._known.get(sender) == address:
+        now = self._clock()
+        known = self._known.get(sender)
+        if known is not None and known[0] == address and now - known[1] < CACHE_SECONDS:
             return
         for _attempt in range(2):  # two first messages at once: the second insert updates
             with self.db.session() as s:
                 row = s.get(ResidentAddress, sender)
                 if row is None:
                     s.add(ResidentAddress(sender=sender, channel=channel, address=address))
-                elif row.address != address:
+                else:
                     row.address, row.updated_at = address, utcnow()
                 try:
                     s.commit()
@@ -63,7 +75,7 @@ class Addresses:
                     s.rollback()
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[sender] = address
+        self._known[sender] = (address, now)
 
     def lookup(self, sender: str) -> str | None:
         """The raw platform id to send to, or None when the resident never wrote here."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import inspect, select
 
@@ -56,3 +58,34 @@ def test_pseudonym_is_the_one_stored_before() -> None:
     # a sender of another channel is not taken as this channel's pseudonym
     assert identity.resident_of(b"k", "telegram", sender) != before
     assert identity.parse_sender("line:" + "0" * 63) is None
+
+
+def test_a_deleted_address_comes_back_with_the_next_message(store: Store) -> None:
+    """The per-process cache holds for CACHE_SECONDS: a row deleted by another process (the
+    retention purge, an erasure) is written again when the resident writes after that, and
+    each write refreshes updated_at."""
+    from sqlalchemy import delete
+
+    from bot.store.addresses import CACHE_SECONDS
+
+    clock = [1000.0]
+    store.addresses._clock = lambda: clock[0]
+    sender = store.sender_id("telegram", "42")
+    store.remember_address(sender, "42")
+    with store.session() as s:
+        first = s.get(ResidentAddress, sender).updated_at
+        s.execute(delete(ResidentAddress))  # another process purged it
+        s.commit()
+    store.remember_address(sender, "42")  # within the cache time: not written again
+    assert store.address_of(sender) is None
+    clock[0] += CACHE_SECONDS + 1
+    store.remember_address(sender, "42")
+    assert store.address_of(sender) == "42"
+    with store.session() as s:
+        written = s.get(ResidentAddress, sender).updated_at
+    assert written >= first
+    time.sleep(0.01)
+    clock[0] += CACHE_SECONDS + 1
+    store.remember_address(sender, "42")  # the same address: updated_at shows the activity
+    with store.session() as s:
+        assert s.get(ResidentAddress, sender).updated_at > written
