@@ -130,13 +130,21 @@ def check_payload(payload: str) -> str | None:
     return None
 
 
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (tab and newline kept) and lone surrogates (JSON's
+    ``\\ud800`` escape: no UTF-8 text, and PostgreSQL refuses both them and NUL)."""
+    return "".join(
+        ch for ch in text if (ch in "\n\t" or ch >= " ") and not "\ud800" <= ch <= "\udfff"
+    )
+
+
 def clean_user_text(text: str) -> str:
     """Typed text as Rasa should see it.
 
     A leading ``/`` would make Rasa treat typed text as an intent with entities (bypassing the
     location checks), so it is replaced by the full-width ``／``. Control characters are removed.
     """
-    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ").strip()
+    text = strip_controls(text).strip()
     if text.startswith("/"):
         text = "／" + text[1:]
     return text

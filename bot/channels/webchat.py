@@ -51,6 +51,7 @@ from bot.channels.core import (
     TOO_LONG_TEXT,
     CollectingOutput,
     check_payload,
+    strip_controls,
 )
 from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
 
@@ -202,7 +203,7 @@ class WebchatInput(SocketIOInput):
             # engine.io is attached to the app itself, outside this blueprint's middleware
             app.register_middleware(self._engineio_answers_cors, "request")
 
-        async def session_request(sid: str, data: Any) -> None:
+        async def session_request(sid: str, data: Any = None, *_: Any) -> None:
             given = data.get("session_id") if isinstance(data, dict) else None
             nonce = self.signer.nonce(given) if self.session_persistence else None
             if nonce is None:
@@ -224,12 +225,13 @@ class WebchatInput(SocketIOInput):
         async def disconnect(sid: str) -> None:
             self._bound.pop(sid, None)
 
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None, *_: Any) -> None:
             if not isinstance(data, dict):
                 return
             text = data.get("message")
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or not strip_controls(text).strip():
                 return
+            text = strip_controls(text)  # typed text and button payloads alike
             bound = self._bound.get(sid)
             if bound is None:
                 return  # no session_request on this socket: nothing to speak for
