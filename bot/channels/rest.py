@@ -36,7 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import identity
-from bot.channels.core import MAX_TEXT_CHARS, TOO_LONG_TEXT, check_payload
+from bot.channels.core import MAX_TEXT_CHARS, TOO_LONG_TEXT, check_payload, strip_controls
 from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
 
 logger = logging.getLogger(__name__)
@@ -119,13 +119,19 @@ class TokenRestInput(InputChannel):
         if not isinstance(body, dict):
             return response.json({"error": "malformed_json"}, status=400)
         given, text = body.get("sender"), body.get("message")
-        if not isinstance(given, str) or not given.strip() or len(given) > MAX_SENDER_CHARS:
+        if (
+            not isinstance(given, str)
+            or not given.strip()
+            or len(given) > MAX_SENDER_CHARS
+            or strip_controls(given) != given  # control characters, lone surrogates
+        ):
             return response.json(
                 {"error": "invalid_sender", "message": f"sender: 1-{MAX_SENDER_CHARS} characters"},
                 status=400,
             )
-        if not isinstance(text, str):
+        if not isinstance(text, str) or not strip_controls(text).strip():
             return response.json({"error": "invalid_message"}, status=400)
+        text = strip_controls(text)  # as the other channels (NUL, lone surrogates)
         sender = self.sender_for(given)
         if len(text) > MAX_TEXT_CHARS:
             return self._answer(sender, TOO_LONG_TEXT)
