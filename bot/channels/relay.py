@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import identity
+from bot.channels.core import strip_controls
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class RelayInput(InputChannel):
             return None, response.json({"error": "invalid_signature"}, status=401)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             return None, response.json({"error": "malformed_json"}, status=400)
         if not isinstance(data, dict):
             return None, response.json({"error": "malformed_body"}, status=400)
@@ -103,9 +104,10 @@ class RelayInput(InputChannel):
         parsed = identity.parse_sender(data.get("sender") or "")
         if parsed is None or parsed[0] not in RELAY_CHANNELS:
             return None, response.json({"error": "invalid_sender"}, status=400)
-        if not isinstance(data.get("message"), str):
+        text = data.get("message")
+        if not isinstance(text, str) or not strip_controls(text).strip():
             return None, response.json({"error": "invalid_message"}, status=400)
-        return data, None
+        return {**data, "message": strip_controls(text)}, None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("relay_webhook", __name__)

@@ -41,6 +41,7 @@ BROKEN_BODIES: dict[str, bytes] = {
     "BOM": b"\xef\xbb\xbf{}",  # json reads it
     "deep arrays": b"[" * 200_000 + b"]" * 200_000,
     "deep objects": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    "deep but small": b"[" * 5_000 + b"]" * 5_000,  # under every size limit
     "deep events": b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
     "huge integer": b'{"update_id": 1' + b"0" * 5_000 + b', "events": []}',
     "NaN": b'{"update_id": NaN, "events": NaN}',
