@@ -122,12 +122,19 @@ def opt_int(value: Any, name: str, lo: int, hi: int) -> int | None:
     return value
 
 
+#: what no database can keep as text: NUL (PostgreSQL refuses it) and unpaired surrogates (JSON's
+#: ``\ud800`` escape; no UTF-8 encoding exists)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def opt_text(value: Any, name: str, max_len: int) -> str | None:
     """Stripped text of at most ``max_len`` characters; None when empty."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be a string")
+    if _UNSTORABLE.search(value):
+        raise InvalidInput(f"{name} must not contain NUL or unpaired surrogate characters")
     value = value.strip()
     if len(value) > max_len:
         raise InvalidInput(f"{name} must be at most {max_len} characters")
@@ -140,7 +147,7 @@ def capped_text(value: Any, name: str, max_len: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be a string")
-    return opt_text(value.strip()[:max_len], name, max_len)
+    return opt_text(_UNSTORABLE.sub("", value).strip()[:max_len], name, max_len)
 
 
 def opt_shelter_id(value: Any) -> str | None:
