@@ -129,8 +129,8 @@ def build_services(settings: Settings, model: Path) -> list[Service]:
             # rasa_sdk's server with the GIS index and store loaded at start (actions/resources.py)
             cmd=[py, "-m", "bot.cli", "actions", "--port", str(settings.action_port)],
             port=settings.action_port,
-            health_url=f"http://{host}:{settings.action_port}/health",
-            env={"SANIC_HOST": host},
+            # on loopback whatever BOSAI_HOST says (bot/limits.py)
+            health_url=f"http://{ACTION_SERVER_HOST}:{settings.action_port}/health",
         ),
         Service(
             name="officials",
@@ -183,11 +183,14 @@ class Supervisor:
         self._stopping = False
         self.purge: PurgeSchedule | None = None  # bosai privacy purge at start, then daily
 
+    def _host(self, svc: Service) -> str:
+        return ACTION_SERVER_HOST if svc.name == "actions" else self.settings.host
+
     def check_ports(self) -> None:
-        taken = [s for s in self.services if not port_is_free(self.settings.host, s.port)]
+        taken = [s for s in self.services if not port_is_free(self._host(s), s.port)]
         if taken:
             lines = [
-                f"  port {s.port} ({s.label}) on {self.settings.host} is already in use"
+                f"  port {s.port} ({s.label}) on {self._host(s)} is already in use"
                 for s in taken
             ]
             raise SupervisorError(
@@ -256,7 +259,7 @@ class Supervisor:
             "\n防災チャットボット is running:\n"
             f"  Rasa server (REST):    {rest}\n"
             f"  Rasa socket.io:        http://{h}:{s.rasa_port}/socket.io/\n"
-            f"  Action server:         http://{h}:{s.action_port}/health\n"
+            f"  Action server:         http://{ACTION_SERVER_HOST}:{s.action_port}/health\n"
             f"  Officials' dashboard:  http://{h}:{s.officials_port}/\n"
             f"  Officials' API:        http://{h}:{s.officials_port}/api/v1/openapi.json\n"
             f"  Widget script:         http://{h}:{s.officials_port}/widget.js\n"
