@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 from bot.channels.core import BotReply, ChannelCore
 from bot.channels.intake import IntakeConfig, IntakeWorker, OnPart
 from bot.store.intake import ClaimedEvent, IntakeItem
+from bot.strict_actions import StrictTurns
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,9 @@ class WebhookInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"{self.name()}_webhook", __name__)
-        core = self.core(on_new_message)
+        # a custom action that cannot run fails the turn unsaved, so the worker retries it
+        turns = StrictTurns(on_new_message)
+        core = self.core(turns)
         worker = self.worker = self.make_worker(core)
 
         @bp.route("/", methods=["GET"])
@@ -174,7 +177,8 @@ class WebhookInput(InputChannel):
             return await self._webhook(request, core)
 
         @bp.listener("after_server_start")
-        async def started(*_: Any) -> None:
+        async def started(app: Any, *_: Any) -> None:
+            turns.attach(app)  # Rasa's agent is in app.ctx.agent (bot/strict_actions.py)
             await worker.start()  # resumes events left pending by a crash or a stop
             await self.on_start()
 
