@@ -12,7 +12,8 @@ body before any handler or middleware runs. Every app of the project lowers it
   it listens on 127.0.0.1 whatever ``BOSAI_HOST`` says (only the Rasa server on the same machine
   calls it; :func:`serve_actions`);
 - the officials' app: :data:`REQUEST_MAX_BYTES`, except the two photo uploads
-  (:data:`PHOTO_ROUTES`), which take :data:`PHOTO_REQUEST_MAX_BYTES` (:func:`install_body_limits`).
+  (:data:`PHOTO_ROUTES`), which take :data:`PHOTO_REQUEST_MAX_BYTES`, 12 MiB
+  (:func:`install_body_limits`).
 
 A larger body is refused with 413 while it arrives, before it is stored or parsed.
 """
@@ -40,8 +41,10 @@ __all__ = [
 
 #: Any request body of any app (a message, a webhook call, an API body, an action call).
 REQUEST_MAX_BYTES = 1024 * 1024
-#: A photo upload: the photo (at most ``MAX_PHOTO_BYTES``, 10 MiB) and its multipart framing.
-PHOTO_REQUEST_MAX_BYTES = MAX_PHOTO_BYTES + 1024 * 1024
+#: A photo upload: the photo (at most ``MAX_PHOTO_BYTES``, 10 MiB), its multipart framing, and
+#: room for the route to answer a photo a little over 10 MiB itself (its JSON 413 says why; a
+#: body refused while it arrives often reaches the client as a dropped connection).
+PHOTO_REQUEST_MAX_BYTES = MAX_PHOTO_BYTES + 2 * 1024 * 1024
 #: (method, route path as Sanic writes it) of the officials' app that take a photo.
 PHOTO_ROUTES = frozenset(
     {

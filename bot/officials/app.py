@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, name: str = "bosai_officials") 
     app.config.BOSAI = settings
     from bot.limits import install_body_limits
 
-    install_body_limits(app)  # 1 MiB, the photo uploads 11 MiB
+    install_body_limits(app)  # 1 MiB, the photo uploads 12 MiB
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:

@@ -1,7 +1,7 @@
 """Request-size bounds of every Sanic app, and the action server on loopback (bot/limits.py).
 
 A body over the bound is refused with 413 as it arrives (before it is read, parsed or stored):
-1 MiB for every route, about 11 MiB for the two photo uploads of the officials' app. The
+1 MiB for every route, 12 MiB for the two photo uploads of the officials' app. The
 declared-length cases talk HTTP over a raw socket: the server answers from the headers alone, so
 the client need not push megabytes into a socket the server is about to close.
 """
