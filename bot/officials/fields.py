@@ -233,6 +233,8 @@ def document_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
                 props[field.alias] = {"allOf": [{"$ref": prop["$ref"]}], "nullable": True}
             else:
                 prop["nullable"] = True
+                if "enum" in prop and None not in prop["enum"]:
+                    prop["enum"] = [*prop["enum"], None]  # OpenAPI 3.0.3: null listed too
     example = getattr(model, "example", None)
     if example is not None:
         schema["example"] = example
