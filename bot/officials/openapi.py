@@ -44,8 +44,14 @@ class Op:
 PATH_PARAMS = {
     "report_id": ("report id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
     "message_id": ("inbox message id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
-    "ref": ("photo ref (content hash and extension)", {"type": "string"}),
-    "shelter_id": ("共通ID of a designated site", {"type": "string", "maxLength": 32}),
+    "ref": (
+        "photo ref (content hash and extension)",
+        {"type": "string", "pattern": v.PHOTO_REF_RE.pattern},
+    ),
+    "shelter_id": (
+        "共通ID of a designated site",
+        {"type": "string", "maxLength": 32, "pattern": v.SHELTER_ID_RE.pattern},
+    ),
     "name": ("official's name", {"type": "string", "maxLength": 100}),
 }
 
