@@ -8,6 +8,7 @@ the client need not push megabytes into a socket the server is about to close.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -208,3 +210,39 @@ def test_rasa_server_refuses_bodies_over_1_mib(rasa_stack) -> None:
     assert _listening(port) == ["0100007F"]
     assert declared(rasa_stack.action_url, "/webhook", 2 * REQUEST_MAX_BYTES,
                     "application/json") == 413  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_rasa_app_takes_the_bound_from_the_environment_bosai_run_gives_it(
+    monkeypatch: pytest.MonkeyPatch, store: Any
+) -> None:
+    """Rasa builds its own Sanic app; the bound reaches it through ``SANIC_REQUEST_MAX_SIZE``
+    (``bot.limits.service_environment``, exported by ``bosai run``). No model needed."""
+    from rasa.core.run import configure_app
+    from sanic import Sanic
+
+    from bot.channels.line import LineInput
+    from bot.limits import service_environment
+    from tests.channels.helpers import serve
+
+    for name, value in service_environment().items():
+        monkeypatch.setenv(name, value)
+    Sanic.test_mode = True
+    app = configure_app(
+        [
+            LineInput(
+                "s", "t", "http://127.0.0.1:9", "http://127.0.0.1:9", store_factory=lambda: store
+            )
+        ],
+        enable_api=True,
+        auth_token="t",
+    )
+    assert app.config.REQUEST_MAX_SIZE == REQUEST_MAX_BYTES
+    async with serve(app) as base:
+        for path in ("/webhooks/line/webhook", "/model/parse", "/conversations/x/messages"):
+            status = await asyncio.to_thread(
+                declared, base, path, REQUEST_MAX_BYTES + 1, "application/json"
+            )
+            assert status == 413, path
+        small = await asyncio.to_thread(declared, base, "/model/parse", 10, "application/json")
+        assert small != 413
