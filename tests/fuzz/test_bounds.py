@@ -246,3 +246,38 @@ async def test_rasa_app_takes_the_bound_from_the_environment_bosai_run_gives_it(
             assert status == 413, path
         small = await asyncio.to_thread(declared, base, "/model/parse", 10, "application/json")
         assert small != 413
+
+
+def test_bosai_run_gives_its_services_the_bound_and_calls_actions_on_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from bot.settings import get_settings
+    from bot.supervisor import Service, Supervisor
+
+    monkeypatch.setenv("BOSAI_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("BOSAI_HOST", "0.0.0.0")
+    get_settings.cache_clear()
+    try:
+        sup = Supervisor(get_settings(), tmp_path / "model.tar.gz")
+        actions = next(s for s in sup.services if s.name == "actions")
+        assert actions.health_url.startswith("http://127.0.0.1:")
+        endpoints = yaml.safe_load((tmp_path / "endpoints.yml").read_text())
+        assert endpoints["action_endpoint"]["url"].startswith("http://127.0.0.1:")
+        out = tmp_path / "env.txt"
+        probe = (
+            "import os, sys; open(sys.argv[1], 'w').write(os.environ['SANIC_REQUEST_MAX_SIZE']"
+            " + ',' + os.environ['COMPRESS_ACTION_SERVER_REQUEST'])"
+        )
+        cmd = [sys.executable, "-c", probe, str(out)]
+        sup.services = [Service(name="probe", label="Probe", cmd=cmd, port=0, health_url="")]
+        sup.start()
+        sup.purge = None
+        process = sup.services[0].process
+        assert process is not None
+        process.wait(30)
+        sup.stop()
+    finally:
+        get_settings.cache_clear()
+    assert out.read_text() == f"{REQUEST_MAX_BYTES},true"
