@@ -35,7 +35,7 @@ def body_limits() -> tuple[int, int]:
 
         return REQUEST_MAX_BYTES, PHOTO_REQUEST_MAX_BYTES
     except ImportError:  # rendering on a machine without the checkout's dependencies
-        return 1024 * 1024, 11 * 1024 * 1024
+        return 1024 * 1024, 12 * 1024 * 1024
 
 
 def _servers(addresses: list[str], what: str) -> str:
