@@ -66,9 +66,9 @@ UNITS = {
 }
 
 
-def _seconds(func: Callable[[str], object], text: str) -> float:
+def _seconds(func: Callable[[str], object], text: str, runs: int = 2) -> float:
     best = float("inf")
-    for _ in range(2):
+    for _ in range(runs):
         started = time.perf_counter()
         func(text)
         best = min(best, time.perf_counter() - started)
@@ -93,6 +93,9 @@ def test_time_grows_linearly_with_the_message(unit: str) -> None:
     short, long = _text(unit, 2_000), _text(unit, 20_000)
     for name, func in FUNCTIONS.items():
         small, large = _seconds(func, short), _seconds(func, long)
+        if large >= 25 * max(small, 0.004):  # measure again before blaming a busy machine
+            small = min(small, _seconds(func, short, 3))
+            large = min(large, _seconds(func, long, 3))
         assert large < 1.5, f"{name}: {large:.2f} s for 20,000 characters of {unit!r}"
         # linear: about 10x; quadratic: about 100x (a floor for timer noise on tiny times)
         assert large < 25 * max(small, 0.004), (
