@@ -114,7 +114,10 @@ def check_payload(payload: str) -> str | None:
     can be forged by a modified client).
     """
     match = _PAYLOAD_RE.match(payload.strip())
-    if not match or match.group(1) != LOCATION_INTENT or not match.group(2):
+    if not match:  # a location intent with a body that is no JSON object: "/share_location[1]"
+        head = re.match(r"/([A-Za-z0-9_\-]+)(.*)", payload.strip(), re.DOTALL)
+        return BAD_LOCATION_TEXT if head and head.group(1) == LOCATION_INTENT else None
+    if match.group(1) != LOCATION_INTENT or not match.group(2):
         return None
     try:
         data = json.loads(match.group(2))
