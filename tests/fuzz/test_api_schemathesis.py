@@ -37,12 +37,13 @@ NUMAZU = [
     GSI / "emergency_sites_222038_numazu.geojson",
     GSI / "designated_shelters_222038_numazu.geojson",
 ]
-#: fixed so that a run is reproducible; BOSAI_FUZZ_SEED and BOSAI_FUZZ_EXAMPLES explore further
+#: fixed so that a run is reproducible; BOSAI_FUZZ_SEED, BOSAI_FUZZ_EXAMPLES and BOSAI_FUZZ_PHASES
+#: (e.g. examples,coverage,fuzzing,stateful) explore further
 SEED = int(os.environ.get("BOSAI_FUZZ_SEED") or 20261130)
 MAX_EXAMPLES = int(os.environ.get("BOSAI_FUZZ_EXAMPLES") or 25)
 #: role -> (phases, examples per operation)
 RUNS = {
-    "admin": ("examples,coverage,fuzzing", MAX_EXAMPLES),
+    "admin": (os.environ.get("BOSAI_FUZZ_PHASES") or "examples,coverage,fuzzing", MAX_EXAMPLES),
     "operator": ("examples,fuzzing", 10),
     "viewer": ("examples,fuzzing", 8),
 }
