@@ -9,6 +9,7 @@ the supervisor gives up and stops all three).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,11 @@ from bot.training import current_model, latest_model
 # Rasa's SQL tracker store that also deletes a conversation on the resident's request
 # (bot/tracker_store.py, docs/privacy.md)
 TRACKER_STORE_TYPE = "bot.tracker_store.ErasingSQLTrackerStore"
+
+
+#: the conversation of the readiness turn (``Supervisor.turn_works``): Hakodate station, no resident
+READY_SENDER = "bosai-readiness-check"
+READY_LOCATION = {"latitude": 41.7737, "longitude": 140.7265}
 
 
 #: a service that dies is started again, at most this many times within RESTART_WINDOW_S seconds
@@ -53,6 +60,7 @@ class Service:
     log_path: Path | None = None
     log_file: IO[bytes] | None = None
     restarts: list[float] = field(default_factory=list)  # when it was started again (monotonic)
+    ready_s: float | None = None  # seconds from start until the health URL answered
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -122,23 +130,9 @@ def build_services(settings: Settings, model: Path) -> list[Service]:
     token = settings.rasa_api_token
     rasa_token = token.get_secret_value() if token is not None else secrets.token_urlsafe(24)
     cors = list(settings.allowed_origins) or ["*"]
+    # Rasa first: it is the slowest to start (TensorFlow, ja_ginza, the model); all three start at
+    # once and the supervisor waits for them together.
     return [
-        Service(
-            name="actions",
-            label="Action server",
-            # rasa_sdk's server with the GIS index and store loaded at start (actions/resources.py)
-            cmd=[py, "-m", "bot.cli", "actions", "--port", str(settings.action_port)],
-            port=settings.action_port,
-            # on loopback whatever BOSAI_HOST says (bot/limits.py)
-            health_url=f"http://{ACTION_SERVER_HOST}:{settings.action_port}/health",
-        ),
-        Service(
-            name="officials",
-            label="Officials' app",
-            cmd=[py, "-m", "bot.officials", "--host", host, "--port", str(settings.officials_port)],
-            port=settings.officials_port,
-            health_url=f"http://{host}:{settings.officials_port}/health",
-        ),
         Service(
             name="rasa",
             label="Rasa server",
@@ -156,6 +150,22 @@ def build_services(settings: Settings, model: Path) -> list[Service]:
             health_url=f"http://{host}:{settings.rasa_port}/",
             env={"RASA_API_TOKEN": rasa_token},
         ),
+        Service(
+            name="actions",
+            label="Action server",
+            # rasa_sdk's server with the GIS index and store loaded at start (actions/resources.py)
+            cmd=[py, "-m", "bot.cli", "actions", "--port", str(settings.action_port)],
+            port=settings.action_port,
+            # on loopback whatever BOSAI_HOST says (bot/limits.py)
+            health_url=f"http://{ACTION_SERVER_HOST}:{settings.action_port}/health",
+        ),
+        Service(
+            name="officials",
+            label="Officials' app",
+            cmd=[py, "-m", "bot.officials", "--host", host, "--port", str(settings.officials_port)],
+            port=settings.officials_port,
+            health_url=f"http://{host}:{settings.officials_port}/health",
+        ),
     ]
 
 
@@ -165,6 +175,18 @@ def _healthy(url: str) -> bool:
             return 200 <= resp.status < 300
     except (urllib.error.URLError, OSError):
         return False
+
+
+def _post_json(url: str, body: dict) -> object:
+    """POST JSON on loopback; the decoded answer, or None when it failed."""
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode("utf-8"), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (loopback URL)
+            return json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
 
 
 def _tail(path: Path | None, lines: int = 25) -> str:
@@ -181,6 +203,7 @@ class Supervisor:
         self.verbose = verbose
         self._env: dict[str, str] = {}  # the children's environment (start())
         self._stopping = False
+        self.first_turn_s: float | None = None
         self.purge: PurgeSchedule | None = None  # bosai privacy purge at start, then daily
 
     def _host(self, svc: Service) -> str:
@@ -206,6 +229,9 @@ class Supervisor:
         base_env = {**os.environ, **self.settings.channel_environment()}
         base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         base_env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        # Rasa's usage telemetry would post to its vendor from a municipal server (and costs a
+        # network timeout at start where there is no internet)
+        base_env.setdefault("RASA_TELEMETRY_ENABLED", "false")
         base_env["BOSAI_VAR_DIR"] = str(self.settings.var_dir)
         base_env.update(service_environment())  # request-size bound of Rasa and the actions
         self.purge = PurgeSchedule(self.settings.repo_root, log_dir / "privacy.log", base_env)
@@ -228,24 +254,51 @@ class Supervisor:
         )
 
     def wait_ready(self, timeout: float = 300.0) -> None:
-        deadline = time.monotonic() + timeout
+        """Wait until every health URL answers and then a real turn works (:meth:`turn_works`)."""
+        started = time.monotonic()
+        deadline = started + timeout
         pending = list(self.services)
-        while pending:
-            for svc in list(pending):
+        while True:
+            for svc in self.services:
                 assert svc.process is not None
                 if svc.process.poll() is not None:
                     raise SupervisorError(
                         f"{svc.label} exited with code {svc.process.returncode} while starting. "
                         f"Last lines of {svc.log_path}:\n{_tail(svc.log_path)}"
                     )
+            for svc in list(pending):
                 if _healthy(svc.health_url):
+                    svc.ready_s = time.monotonic() - started
                     pending.remove(svc)
-            if not pending:
+            if not pending and self.turn_works():
+                self.first_turn_s = time.monotonic() - started
                 return
             if time.monotonic() > deadline:
-                names = ", ".join(s.label for s in pending)
+                names = ", ".join(s.label for s in pending) or "The first turn (Rasa + actions)"
                 raise SupervisorError(f"{names} did not become ready within {timeout:.0f} s")
-            time.sleep(0.5)
+            time.sleep(0.2)
+
+    def turn_works(self) -> bool:
+        """One real turn through Rasa's HTTP API (token known only to this supervisor).
+
+        ``/model/parse`` runs the whole NLU pipeline (spaCy, DIET, our vocabulary extractor and
+        danger detector) on a greeting; ``trigger_intent`` ``share_location`` then runs the
+        dialogue policies and the action server (``action_receive_location``, whose reply only
+        exists when the action server answered). The first predictions also trace TensorFlow's
+        graphs, so the first resident does not pay for that. The turn is the conversation
+        :data:`READY_SENDER` (a fixed place, no resident data).
+        """
+        rasa = next(s for s in self.services if s.name == "rasa")
+        base = rasa.health_url.rstrip("/")
+        query = urllib.parse.urlencode({"token": rasa.env["RASA_API_TOKEN"]})
+        parsed = _post_json(f"{base}/model/parse?{query}", {"text": "こんにちは"})
+        if not isinstance(parsed, dict) or not (parsed.get("intent") or {}).get("name"):
+            return False
+        turn = _post_json(
+            f"{base}/conversations/{READY_SENDER}/trigger_intent?{query}",
+            {"name": "share_location", "entities": READY_LOCATION},
+        )
+        return isinstance(turn, dict) and bool(turn.get("messages"))
 
     def print_urls(self) -> None:
         s = self.settings
@@ -360,7 +413,12 @@ def run(verbose: bool = False, ready_timeout: float = 300.0) -> int:
     sup.start()
     try:
         sup.wait_ready(ready_timeout)
-        print(f"All services ready in {time.monotonic() - started:.1f} s.", flush=True)
+        each = ", ".join(f"{s.label} {s.ready_s:.1f} s" for s in sup.services)
+        print(
+            f"All services ready in {time.monotonic() - started:.1f} s "
+            f"(health: {each}; first turn through Rasa and actions: {sup.first_turn_s:.1f} s).",
+            flush=True,
+        )
         sup.print_urls()
         code = sup.watch()
     except SupervisorError as exc:
