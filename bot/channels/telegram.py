@@ -88,7 +88,7 @@ def send_error(exc: Exception) -> SendError:
         RetryAfter,
     )
 
-    name = f"Telegram {type(exc).__name__}"
+    name = f"Telegram {type(exc).__name__}: {exc}"
     if isinstance(exc, RetryAfter):
         wait = getattr(exc, "_retry_after", None)
         seconds = wait.total_seconds() if wait is not None else None
