@@ -81,3 +81,17 @@ def default_secret() -> bytes:
     from bot.settings import resident_secret
 
     return resident_secret()
+
+
+class KeyedBySecret:
+    """Holds the installation's resident secret, read on first use unless one is given (tests
+    give their own); for the classes that hash or sign with it."""
+
+    def __init__(self, secret: bytes | None = None) -> None:
+        self._secret = secret
+
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._secret = default_secret()
+        return self._secret

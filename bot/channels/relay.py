@@ -65,7 +65,7 @@ def relay_body(message: UserMessage, now: float | None = None) -> bytes:
     ).encode("utf-8")
 
 
-class RelayInput(InputChannel):
+class RelayInput(identity.KeyedBySecret, InputChannel):
     """Receives the poller's messages (see the module docstring)."""
 
     @classmethod
@@ -75,15 +75,6 @@ class RelayInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls()
-
-    def __init__(self, secret: bytes | None = None) -> None:
-        self._secret = secret
-
-    @property
-    def secret(self) -> bytes:
-        if self._secret is None:
-            self._secret = identity.default_secret()
-        return self._secret
 
     def _check(self, request: Request) -> tuple[dict[str, Any] | None, HTTPResponse | None]:
         body = request.body or b""

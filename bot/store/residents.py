@@ -8,18 +8,9 @@ from __future__ import annotations
 from bot import identity
 
 
-class Residents:
+class Residents(identity.KeyedBySecret):
     """Pseudonyms keyed with ``secret`` (:func:`bot.settings.resident_secret` when omitted,
     read on first use)."""
-
-    def __init__(self, secret: bytes | None = None) -> None:
-        self._secret = secret
-
-    @property
-    def secret(self) -> bytes:
-        if self._secret is None:
-            self._secret = identity.default_secret()
-        return self._secret
 
     def pseudonym(self, channel: str, user_id: str) -> str:
         """The resident's pseudonym: read from a sender id (``<channel>:<hash>``, see
