@@ -61,22 +61,28 @@ WELCOME_TEXT = (
 )
 OUTSIDE_JAPAN_TEXT = (
     "お送りいただいた位置は日本の範囲の外のようです。この位置は使いませんでした。"
-    "もう一度、現在地を送ってください。"
+    "もう一度、現在地を送ってください。\n" + EMERGENCY_TEXT
 )
-TOO_LONG_TEXT = f"メッセージが長すぎます。{MAX_TEXT_CHARS}文字以内で、短く送ってください。"
+# every error reply to a resident ends with the emergency numbers (the message may be about one)
+TOO_LONG_TEXT = (
+    f"メッセージが長すぎます。{MAX_TEXT_CHARS}文字以内で、短く送ってください。\n" + EMERGENCY_TEXT
+)
 STICKER_TEXT = (
     "スタンプありがとうございます。避難場所を探すときは現在地を、"
     "被害を知らせるときは「報告」と送ってください。"
 )
 UNSUPPORTED_TEXT = (
-    "この種類のメッセージには対応していません。文字、位置情報、写真を送ってください。"
+    "この種類のメッセージには対応していません。文字、位置情報、写真を送ってください。\n"
+    + EMERGENCY_TEXT
 )
 PHOTO_FAILED_TEXT = (
     "写真を受け取れませんでした（10MBまでの JPEG・PNG 画像に対応しています）。"
-    "もう一度送ってください。"
+    "もう一度送ってください。\n" + EMERGENCY_TEXT
 )
 ERROR_TEXT = "ただいま応答できません。しばらくしてからもう一度送ってください。\n" + EMERGENCY_TEXT
-BAD_LOCATION_TEXT = "位置情報を読み取れませんでした。もう一度、現在地を送ってください。"
+BAD_LOCATION_TEXT = (
+    "位置情報を読み取れませんでした。もう一度、現在地を送ってください。\n" + EMERGENCY_TEXT
+)
 
 
 def location_payload(latitude: float, longitude: float) -> str:

@@ -243,7 +243,8 @@ async def test_oversized_text_sticker_start_and_unknown(env_factory: Any) -> Non
     assert env.collector.messages == []
     texts = [p["text"] for p in env.sent()]
     assert core.TOO_LONG_TEXT in texts and core.STICKER_TEXT in texts
-    (welcome,) = [p for p in env.sent() if "119" in p["text"]]
+    (welcome,) = [p for p in env.sent() if p["text"] == core.WELCOME_TEXT]
+    assert "119" in welcome["text"] and "119" in core.TOO_LONG_TEXT  # every reply gives 119
     assert welcome["reply_markup"]["keyboard"] == [
         [{"text": "現在地を送る", "request_location": True}]
     ]

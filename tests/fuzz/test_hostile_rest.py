@@ -89,3 +89,23 @@ async def test_relay_refuses_broken_signed_bodies() -> None:
             assert status in (200, 400, 401), (body, status, answer)
     assert all(m.text.strip() for m in collector.messages)  # nothing empty or broken reached Rasa
     assert all(strip_controls(m.text) == m.text for m in collector.messages)
+
+
+async def test_every_refusal_a_resident_sees_gives_the_emergency_numbers() -> None:
+    """A message too long, a broken or foreign location: the reply still says 119 and 110."""
+    from bot.channels import core
+
+    collector = Collector()
+    async with await app_with(rest_channel(per_minute=1000), collector) as base:
+        for text in (
+            "助けて" * 500,
+            "/share_location[1,2]",
+            '/share_location{"latitude": "x", "longitude": 1}',
+            core.location_payload(48.85, 2.35),
+        ):
+            status, answer = await post(base, {"sender": "refused", "message": text})
+            assert status == 200 and len(answer) == 1, answer
+            assert "119" in answer[0]["text"] and "110" in answer[0]["text"], answer
+    assert collector.messages == []
+    for name in ("UNSUPPORTED_TEXT", "PHOTO_FAILED_TEXT", "ERROR_TEXT"):
+        assert core.EMERGENCY_TEXT in getattr(core, name), name
