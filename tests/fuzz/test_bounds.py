@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
-import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -167,23 +164,22 @@ def test_action_server_listens_on_loopback_whatever_bosai_host_says(tmp_path: Pa
                 time.sleep(0.3)
         assert _listening(port) == ["0100007F"]  # 127.0.0.1 and nothing else
         # Rasa sends its calls deflated (COMPRESS_ACTION_SERVER_REQUEST): a 3 MB tracker fits
-        call = {
+        action_call = {
             "next_action": "action_no_such_action",
             "sender_id": "fuzz",
             "version": "3.6.21",
             "tracker": {"sender_id": "fuzz", "events": [{"event": "bot", "text": "x" * 3_000_000}]},
             "domain": {},
         }
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{port}/webhook",
-            data=zlib.compress(json.dumps(call).encode()),
-            headers={"Content-Type": "application/json", "Content-Encoding": "deflate"},
-        )
-        try:
-            urllib.request.urlopen(req, timeout=30)
-            raise AssertionError("an unknown action was run")
-        except urllib.error.HTTPError as exc:
-            assert exc.code == 404, exc.read()  # read in full and decompressed: no such action
+        from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+        async def call_as_rasa_does() -> None:  # rasa/core/actions/action.py, compress=True
+            endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+            await endpoint.request(json=action_call, method="post", compress=True)
+
+        with pytest.raises(ClientResponseError) as refused:
+            asyncio.run(call_as_rasa_does())
+        assert refused.value.status == 404  # read in full and decompressed: no such action
         assert declared(f"http://127.0.0.1:{port}", "/webhook", 2 * REQUEST_MAX_BYTES,
                         "application/json") == 413  # fmt: skip
     finally:
