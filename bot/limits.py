@@ -21,13 +21,10 @@ A larger body is refused with 413 while it arrives, before it is stored or parse
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sanic import Sanic
-from sanic.exceptions import PayloadTooLarge
-from sanic.response import HTTPResponse, json
-
-from bot.store.validation import MAX_PHOTO_BYTES
+if TYPE_CHECKING:  # light at import: bosai run and the nginx renderer read the numbers only
+    from sanic import Sanic
 
 __all__ = [
     "ACTION_SERVER_HOST",
@@ -41,6 +38,8 @@ __all__ = [
 
 #: Any request body of any app (a message, a webhook call, an API body, an action call).
 REQUEST_MAX_BYTES = 1024 * 1024
+#: The largest photo (``bot.store.validation.MAX_PHOTO_BYTES``; a test checks they agree).
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 #: A photo upload: the photo (at most ``MAX_PHOTO_BYTES``, 10 MiB), its multipart framing, and
 #: room for the route to answer a photo a little over 10 MiB itself (its JSON 413 says why; a
 #: body refused while it arrives often reaches the client as a dropped connection).
@@ -95,6 +94,8 @@ def serve_actions(port: int) -> None:
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_app
     from rasa_sdk.plugin import plugin_manager
+    from sanic.exceptions import PayloadTooLarge
+    from sanic.response import HTTPResponse, json
 
     utils.configure_colored_logging(logging.INFO)
     utils.configure_file_logging(

@@ -277,3 +277,11 @@ def test_bosai_run_gives_its_services_the_bound_and_calls_actions_on_loopback(
     finally:
         get_settings.cache_clear()
     assert out.read_text() == f"{REQUEST_MAX_BYTES},true"
+
+
+def test_the_photo_bound_is_the_stores() -> None:
+    from bot import limits
+    from bot.store import validation
+
+    assert limits.MAX_PHOTO_BYTES == validation.MAX_PHOTO_BYTES
+    assert limits.PHOTO_REQUEST_MAX_BYTES > validation.MAX_PHOTO_BYTES + 64 * 1024
