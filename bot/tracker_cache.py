@@ -52,6 +52,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from bot import rasa_speedups
+
+        rasa_speedups.apply()  # this runs in the Rasa server's process, at its start
         self._cache: collections.OrderedDict[str, tuple[bytes, Fingerprint]] = (
             collections.OrderedDict()
         )
