@@ -297,8 +297,12 @@ class ScaleStack:
         log = self.workdir / "nginx" / "bosai.access.log"
         ports = []
         for line in log.read_text().splitlines() if log.exists() else []:
-            if f' {path}" ' in line and "upstream=" in line:
-                ports.append(int(line.rsplit("upstream=", 1)[1].split()[0].rsplit(":", 1)[1]))
+            if f' {path}" ' not in line or "upstream=" not in line:
+                continue
+            # "127.0.0.1:5005", "-" (answered by nginx itself, e.g. 413), or "a, b" after a retry
+            upstream = line.rsplit("upstream=", 1)[1].split(" rt=")[0].split(", ")[-1]
+            if upstream != "-":
+                ports.append(int(upstream.rsplit(":", 1)[1]))
         return ports
 
     # ------------------------------------------------------------------ stop
