@@ -266,19 +266,30 @@ def print_table(title: str, results: dict[tuple[str, str, str], Figures]) -> Non
               f"{f.p99:6.0f} {f.cpu_ms:10.0f} {f.goals:5d} {f.unexpected:5d} {f.errors:3d}")
 
 
-def print_ratios(results: dict[tuple[str, str, str], Figures], ours: str) -> None:
-    print("\nratios (msg/s, same run; targets of issue 13):")
+def ratios(results: dict[tuple[str, str, str], Figures], ours: str) -> dict[str, float]:
+    """msg/s ratios the targets of issue 13 are about (same run)."""
+    out: dict[str, float] = {}
     for mode in ("seq", "conc"):
         bare = results.get(("bare", "smalltalk", mode))
         small = results.get((ours, "smalltalk", mode))
         if bare and small:
-            print(f"  {mode:4} {ours} small talk / bare Rasa small talk: "
-                  f"{small.msg_s / bare.msg_s:6.1%}  (target >= 90 %)")
+            out[f"{mode:4} {ours} small talk / bare Rasa small talk (target >= 90 %)"] = small.msg_s / bare.msg_s
         for kind in ("shelter", "report"):
             task = results.get((ours, kind, mode))
             if small and task:
-                print(f"  {mode:4} {ours} {kind} / {ours} small talk: "
-                      f"{task.msg_s / small.msg_s:6.1%}  (target >= 70 %)")
+                out[f"{mode:4} {ours} {kind} / {ours} small talk (target >= 70 %)"] = task.msg_s / small.msg_s
+    return out
+
+
+def print_ratios(runs: list[dict[tuple[str, str, str], Figures]], ours: str) -> None:
+    """The ratios of one run, or the median of each ratio over several runs."""
+    per_run = [ratios(r, ours) for r in runs]
+    title = "ratios (msg/s, same run" + (f"; median of {len(runs)} runs)" if len(runs) > 1 else ")")
+    print(f"\n{title}:")
+    for name in per_run[0]:
+        values = [r[name] for r in per_run if name in r]
+        each = "" if len(values) == 1 else "  (" + ", ".join(f"{v:.0%}" for v in values) + ")"
+        print(f"  {name}: {statistics.median(values):6.1%}{each}")
 
 
 async def one_run(targets: dict[str, Target], args: argparse.Namespace, ours: str
@@ -337,12 +348,12 @@ def main() -> int:
             for r in range(args.runs):
                 results = asyncio.run(one_run(targets, args, ours))
                 print_table(f"run {r + 1} of {args.runs}", results)
-                print_ratios(results, ours)
+                print_ratios([results], ours)
                 runs.append(results)
             medians = {key: median_figures([run[key] for run in runs]) for key in runs[0]}
             if args.runs > 1:
                 print_table(f"medians of {args.runs} runs", medians)
-                print_ratios(medians, ours)
+                print_ratios(runs, ours)
             if args.long:
                 for name, target in targets.items():
                     early, late = asyncio.run(long_conversation(target, args.long, args.long_convs))
