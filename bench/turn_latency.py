@@ -82,6 +82,11 @@ def cold_start(var: Path) -> tuple[float, float, str, Any]:
             raise SystemExit(f"bosai run exited early; see {var}/logs")
         time.sleep(0.1)
     first = time.perf_counter() - started
+    from bench.load import tree_cpu_seconds
+
+    cpu = tree_cpu_seconds(stack.process.pid)
+    print(f"  CPU time of bosai run and its services until then: {cpu:.1f} s "
+          "(on an idle machine the wall time is about this over the cores in use)", flush=True)
     wait_ready(stack)
     ready = time.perf_counter() - started
     line = next((x.strip() for x in stack.output if x.startswith("All services ready")), "")
