@@ -1,6 +1,6 @@
 """The action server down during a LINE turn: the turn fails unsaved and the intake retries it
 (bot/strict_actions.py), instead of Rasa 3.6 logging the error and saving a turn without the
-action. The real trained agent, the real LINE connector and intake, the real action server
+action; the same when the tracker store's database is gone. The real trained agent, the real LINE connector and intake, the real action server
 (``bosai actions``) when it comes back; only LINE is a fake.
 """
 
@@ -30,7 +30,8 @@ from bot.channels.line import LineInput
 from bot.store import Store
 from bot.training import latest_model
 from tests.channels.helpers import FAST_INTAKE, FakeLine, free_port, serve, settle
-from tests.channels.test_line import SECRET, TOKEN, USER, event, sign
+from tests.channels.test_line import SECRET, TOKEN, USER, event, sign, text_event
+from tests.store.conftest import pg_url  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -188,3 +189,41 @@ async def test_a_turn_retried_after_the_action_server_came_back_is_answered_once
     assert state["status"] == "done" and state["attempts"] >= 2
     assert await user_turns(agent, store.sender_id("line", USER), "EVACTIONSBACK") == 1
 
+
+
+async def test_tracker_store_down_the_turn_fails_instead_of_starting_the_conversation_afresh(
+    store: Store, line_api: FakeLine, agent: Agent, pg_url: str  # noqa: F811 - the fixture
+) -> None:
+    """PostgreSQL under Rasa's tracker store gone: Rasa's fail-safe wrapper would start the
+    conversation afresh (and keep the turn in memory only); a LINE turn fails and is retried,
+    then the resident gets the apology."""
+    from urllib.parse import urlsplit
+
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+
+    from tests.store.conftest import _pg_admin
+
+    u = urlsplit(pg_url)
+    name = u.path.lstrip("/")
+    sql = SQLTrackerStore(
+        agent.domain, dialect="postgresql", host=u.hostname, port=u.port, db=name,
+        username=u.username,
+    )  # fmt: skip
+    fail_safe = FailSafeTrackerStore(sql)  # what Agent makes of a configured tracker store
+    previous = agent.tracker_store, agent.processor.tracker_store  # type: ignore[union-attr]
+    agent.tracker_store = agent.processor.tracker_store = fail_safe  # type: ignore[union-attr]
+    try:
+        admin = _pg_admin()
+        with admin.cursor() as cur:  # the database goes away under the running store
+            cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+        config = dataclasses.replace(FAST_INTAKE, max_attempts=2)
+        async with LineOnRasa(store, line_api, agent, config) as line:
+            assert await line.post(text_event("こんにちは", "EVTRACKERDOWN")) == 200
+            await settle(line.channel, timeout=60)
+    finally:
+        agent.tracker_store, agent.processor.tracker_store = previous  # type: ignore[union-attr]
+        sql.engine.dispose()
+    assert line_api.texts == [core.ERROR_TEXT]
+    state = intake_state(store, "EVTRACKERDOWN")
+    assert state["status"] == "failed" and state["last_error"] == "processing: TrackerStoreFailed"
