@@ -26,7 +26,9 @@ until no event is pending, then counts, for the events of that phase:
 
 sent          webhook events the residents produced (one per message)
 acknowledged  of those, answered 200 by the webhook (at the first try or a redelivery)
+redelivered   events whose webhook call had to be delivered again (503, connection refused)
 stored        rows in ``intake_events`` (the durable intake)
+retried       events the intake worked on more than once (the first try was cut short)
 answered      events whose answer reached the resident (a reply or pushes)
 apologies     answers that were 「…もう一度送ってください」 with 119/110 (event ``failed``)
 lost          acknowledged but never stored, or never answered
@@ -377,6 +379,7 @@ class Figures:
     acknowledged: int = 0
     redelivered: int = 0
     stored: int = 0
+    retried: int = 0  # claimed more than once: the first try was cut short by the fault
     answered: int = 0
     apologies: int = 0
     lost: int = 0
@@ -398,13 +401,13 @@ def count(store: Any, line: BenchLine, residents: list[Resident], fig: Figures) 
     ids = {s.event_id for s in sent}
     with store.engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT event_id, status, retry_key, last_error FROM intake_events "
+            text("SELECT event_id, status, retry_key, last_error, attempts FROM intake_events "
                  "WHERE channel = 'line'")
         ).fetchall()  # fmt: skip
     rows = [r for r in rows if r[0] in ids]
     by_id = {r[0]: r for r in rows}
     push_owner: dict[str, tuple[str, int]] = {}
-    for event_id, _, retry_key, _ in rows:
+    for event_id, _, retry_key, _, _ in rows:
         base = uuid.UUID(retry_key)
         for index in range(20):
             push_owner[str(uuid.uuid5(base, f"push-{index}"))] = (event_id, index)
@@ -434,7 +437,8 @@ def count(store: Any, line: BenchLine, residents: list[Resident], fig: Figures) 
     )
     fig.duplicated = sum(1 for c in calls.values() if any(n > 1 for n in c.values()))
     errors: dict[str, int] = {}
-    for _, status, _, last_error in rows:
+    fig.retried = sum(1 for r in rows if r[4] > 1)
+    for _, status, _, last_error, _ in rows:
         if status != "done":
             key = f"{status}: {last_error}"
             errors[key] = errors.get(key, 0) + 1
@@ -521,7 +525,7 @@ async def run_phase(
 def print_figures(figures: list[Figures]) -> None:
     cols = [
         ("phase", "phase"), ("sent", "sent"), ("acknowledged", "ack"), ("redelivered", "redeliv"),
-        ("stored", "stored"), ("answered", "answered"), ("apologies", "apology"), ("lost", "lost"),
+        ("stored", "stored"), ("retried", "retried"), ("answered", "answered"), ("apologies", "apology"), ("lost", "lost"),
         ("duplicated", "dup"), ("told_reports", "reports"), ("report_rows", "rows"),
         ("duplicate_reports", "dup rep"), ("lost_reports", "lost rep"),
     ]  # fmt: skip
