@@ -31,6 +31,14 @@ from bot.nlu.danger import (
 # Intents a message without a single letter, kana, kanji or digit is not trusted to be.
 _WORDLESS_DOUBTFUL = frozenset({"greet", "goodbye", "bot_challenge", "help", "out_of_scope"})
 _WORD = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uff10-\uff5a]")
+# 「単3電池と懐中電灯」 is a list of things (an answer or a need, kept for a person as `inform`),
+# not the question what to bring: that question names bringing, preparing or asks something.
+_BRING_INTENT = "ask_what_to_bring"
+_BRING_CUE = re.compile(
+    r"持|もって|もち|準備|用意|必要|いる|要る|何|なに|なん|べき|いい|かな|ですか|か$|[?？]|"
+    r"グッズ|持ち出し|非常袋|バッグ|リュック|荷物|もの|物|リスト|チェック|"
+    r"bring|pack|need|take|what|list|kit"
+)
 
 
 @DefaultV1Recipe.register(
@@ -92,6 +100,8 @@ class DangerDetector(RuleComponent):
             # 「(^_^;)」 read as a greeting: a message without a word is no greeting; the fallback
             # answers with 119/110 and keeps it for a person (affirm/deny/thank emoji stay).
             self._veto(message, name)
+        elif name == _BRING_INTENT and not _BRING_CUE.search(text.lower()):
+            self._relabel(message, "inform")
 
     def _veto_emergency(self, message: Message) -> None:
         """The model's next guess (or the fallback when it is weak) instead of ``emergency``."""
@@ -108,6 +118,17 @@ class DangerDetector(RuleComponent):
             ranking = [best, *ranking]
         message.set(INTENT, dict(best), add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    @staticmethod
+    def _relabel(message: Message, intent_name: str) -> None:
+        """Make ``intent_name`` the intent with the model's confidence (not a certainty)."""
+        intent = message.get(INTENT) or {}
+        new = {"name": intent_name, "confidence": float(intent.get("confidence") or 0.0)}
+        ranking = [
+            r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent_name
+        ]
+        message.set(INTENT, new, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [new, *ranking], add_to_output=True)
 
     @staticmethod
     def _override(message: Message, intent_name: str) -> None:

@@ -190,3 +190,15 @@ def test_component_does_not_trust_a_wordless_greeting() -> None:
     msg = _parsed("👍", "affirm", [("affirm", 0.98)])
     DangerDetector({}).process([msg])
     assert msg.get("intent")["name"] == "affirm"
+
+
+def test_component_reads_a_bare_list_of_things_as_an_answer_not_the_bring_question() -> None:
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed("単3電池と懐中電灯", "ask_what_to_bring", [("ask_what_to_bring", 0.91)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent") == {"name": "inform", "confidence": 0.91}
+    for question in ("避難所に何持っていけばいい", "避難 持ち物", "what should I bring"):
+        msg = _parsed(question, "ask_what_to_bring", [("ask_what_to_bring", 0.9)])
+        DangerDetector({}).process([msg])
+        assert msg.get("intent")["name"] == "ask_what_to_bring", question
