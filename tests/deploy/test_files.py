@@ -247,3 +247,37 @@ def test_redis_starts_with_the_settings(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (make nginx)")
+def test_private_nginx_applies_the_body_limits(tmp_path: Path) -> None:
+    """A photo-sized body is buffered and passed on (502 here: no app behind), a larger message
+    body is refused with 413 at the front."""
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    dead = f"127.0.0.1:{_free_port()}"  # nothing listens: what passes the front gets 502
+    text = render_nginx.render_site(
+        [dead], [dead], listen=f"127.0.0.1:{port}", log_dir=str(tmp_path)
+    )
+    conf = render_nginx.write_standalone(text, tmp_path)
+    cmd = ["nginx", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")]
+    subprocess.run(cmd, check=True, capture_output=True)
+
+    def status(path: str, size: int) -> int:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=b"x" * size)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    try:
+        assert status("/widget/photo", 3 * 1024 * 1024) == 502
+        assert status("/api/v1/reports/7/photos", PHOTO_REQUEST_MAX_BYTES) == 502
+        assert status("/api/v1/reports/7/photos", PHOTO_REQUEST_MAX_BYTES + 1) == 413
+        assert status("/webhooks/rest/webhook", REQUEST_MAX_BYTES + 1) == 413
+        assert status("/webhooks/rest/webhook", 1000) == 502
+    finally:
+        subprocess.run([*cmd, "-s", "quit"], capture_output=True)

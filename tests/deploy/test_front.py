@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -75,6 +76,11 @@ def test_conversation_alternates_instances_and_completes(stack: ScaleStack) -> N
     assert "3人" in texts(stack.rest(sender, "/affirm"))
 
     served = stack.upstreams()[before:]
+    for _ in range(50):  # nginx logs a request just after its response went out
+        if len(served) >= 5:
+            break
+        time.sleep(0.1)
+        served = stack.upstreams()[before:]
     assert len(served) == 5
     assert set(served) == set(stack.rasa_ports)  # both instances took turns ...
     assert all(served[i] != served[i + 1] for i in range(4))  # ... one after the other
