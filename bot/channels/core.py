@@ -37,9 +37,22 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
 from bot.channels.photos import InvalidPhoto, strip_exif
+from bot.channels.texts import (  # what the connectors answer themselves; re-exported
+    BAD_LOCATION_TEXT,
+    EMERGENCY_TEXT,  # noqa: F401 - re-exported (tests check every text carries it)
+    ERROR_TEXT,
+    MAX_TEXT_CHARS,
+    OUTSIDE_JAPAN_TEXT,
+    PHOTO_FAILED_TEXT,
+    STICKER_TEXT,
+    TOO_LONG_TEXT,
+    UNSUPPORTED_TEXT,
+    WELCOME_TEXT,
+)
 from gis.extent import in_japan
 
 logger = logging.getLogger(__name__)
+
 
 LOCATION_INTENT = "share_location"
 PHOTO_INTENT = "share_photo"
@@ -47,42 +60,8 @@ PHOTO_ENTITY = "photo_ref"
 LOCATION_REQUEST_PAYLOAD = "/" + LOCATION_INTENT
 LOCATION_BUTTON_LABEL = "現在地を送る"
 
-MAX_TEXT_CHARS = 1000
 #: event kinds that reach Rasa (and count against the resident's rate limit)
 FORWARDED_KINDS = frozenset({"text", "postback", "location", "photo"})
-
-EMERGENCY_TEXT = "命に関わる緊急時は、消防・救急は119、警察は110に電話してください。"
-WELCOME_TEXT = (
-    "友だち追加ありがとうございます。こちらは防災チャットボットです。\n"
-    "・近くの避難場所・避難所を探す（現在地を送ってください）\n"
-    "・今いる場所の洪水・土砂災害・津波などの危険を調べる\n"
-    "・道路の冠水や建物の被害、避難している場所などを市町村に報告する\n"
-    "ことができます。メッセージや位置情報、写真を送ってください。\n" + EMERGENCY_TEXT
-)
-OUTSIDE_JAPAN_TEXT = (
-    "お送りいただいた位置は日本の範囲の外のようです。この位置は使いませんでした。"
-    "もう一度、現在地を送ってください。\n" + EMERGENCY_TEXT
-)
-# every error reply to a resident ends with the emergency numbers (the message may be about one)
-TOO_LONG_TEXT = (
-    f"メッセージが長すぎます。{MAX_TEXT_CHARS}文字以内で、短く送ってください。\n" + EMERGENCY_TEXT
-)
-STICKER_TEXT = (
-    "スタンプありがとうございます。避難場所を探すときは現在地を、"
-    "被害を知らせるときは「報告」と送ってください。"
-)
-UNSUPPORTED_TEXT = (
-    "この種類のメッセージには対応していません。文字、位置情報、写真を送ってください。\n"
-    + EMERGENCY_TEXT
-)
-PHOTO_FAILED_TEXT = (
-    "写真を受け取れませんでした（10MBまでの JPEG・PNG 画像に対応しています）。"
-    "もう一度送ってください。\n" + EMERGENCY_TEXT
-)
-ERROR_TEXT = "ただいま応答できません。しばらくしてからもう一度送ってください。\n" + EMERGENCY_TEXT
-BAD_LOCATION_TEXT = (
-    "位置情報を読み取れませんでした。もう一度、現在地を送ってください。\n" + EMERGENCY_TEXT
-)
 
 
 def location_payload(latitude: float, longitude: float) -> str:
