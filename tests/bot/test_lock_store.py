@@ -55,3 +55,15 @@ def test_created_from_the_endpoint_config() -> None:
     store = LockStore.create(config)
     assert isinstance(store, AtomicRedisLockStore)
     assert store.red.connection_pool.connection_kwargs["db"] == 7
+
+
+def test_releasing_a_ticket_while_redis_is_down_does_not_fail_the_turn() -> None:
+    """Rasa releases the lock in a ``finally`` after the turn was processed and saved: an error
+    there must not turn it into a failure (the ticket expires by itself)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]  # nothing listens there once closed
+    store = AtomicRedisLockStore(host="127.0.0.1", port=dead, db=0)
+    store.cleanup("resident-gone", 0)  # no exception
