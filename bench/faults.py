@@ -1,5 +1,8 @@
 """Fault injection through the LINE webhook: what residents lose when a part of the bot dies.
 
+One script of about 650 lines on purpose: the fake LINE API, the residents, the faults and the
+counting are read together when a figure looks wrong, and none of them is used elsewhere.
+
 The real stack (``bosai run`` on free loopback ports, as ``tests/conftest.py`` starts it) with LINE
 configured against a fake LINE API that runs in this process (``LINE_API_BASE``; it records what
 each resident receives, answers 409 for an ``X-Line-Retry-Key`` already accepted and 400 for a
@@ -333,12 +336,21 @@ def redis_running() -> bool:
     return subprocess.run(["redis-cli", "ping"], capture_output=True).returncode == 0
 
 
+def _keep_nothing_on_disk() -> None:
+    """Redis as this machine runs it: no snapshots. Started from the packaged config it would
+    snapshot into a directory its user cannot write and then refuse every write (MISCONF), which
+    the next test run would meet."""
+    for key, value in (("save", ""), ("stop-writes-on-bgsave-error", "no")):
+        subprocess.run(["redis-cli", "config", "set", key, value], capture_output=True)
+
+
 def start_redis() -> None:
     """``service redis-server start``; when that does not bring it up (the init script may not
     know a server started another way), the server itself on 127.0.0.1:6379."""
     subprocess.run(["service", "redis-server", "start"], capture_output=True)
     for _ in range(50):
         if redis_running():
+            _keep_nothing_on_disk()
             return
         time.sleep(0.1)
     subprocess.run(
@@ -348,6 +360,7 @@ def start_redis() -> None:
     )  # fmt: skip
     for _ in range(50):
         if redis_running():
+            _keep_nothing_on_disk()
             return
         time.sleep(0.1)
     raise RuntimeError("Redis did not start again")

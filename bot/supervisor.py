@@ -5,6 +5,10 @@ supervisor checks the ports first, waits until every service answers its health 
 URLs and stops all three cleanly on Ctrl-C / SIGTERM. A service that dies while running (a crash,
 ``kill -9``) is started again (:data:`MAX_RESTARTS` times within :data:`RESTART_WINDOW_S`, then
 the supervisor gives up and stops all three).
+
+Slightly over 400 lines on purpose: starting, readiness (a real turn), restarts and the daily
+privacy purge share the children's table and the one signal handler; split, each part would
+reach into the others' state.
 """
 
 from __future__ import annotations
