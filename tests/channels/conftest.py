@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.store import Store
+from tests.channels.helpers import FakeLine
 
 
 @pytest.fixture
@@ -38,3 +39,12 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     yield st
     st.dispose()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+async def line_api() -> AsyncIterator[FakeLine]:
+    """A fake LINE API on loopback (records what residents receive)."""
+    api = FakeLine()
+    await api.start()
+    yield api
+    await api.stop()

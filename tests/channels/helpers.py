@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
@@ -252,3 +253,30 @@ class FakeLine(FakeApi):
     @property
     def texts(self) -> list[str]:
         return [text for _, text in self.delivered]
+
+
+class ServedLine:
+    """A LINE connector served on loopback (``async with`` starts and stops it); :meth:`post`
+    sends webhook calls signed with ``sign`` (the test's channel secret)."""
+
+    def __init__(self, channel: Any, served: Any, sign: Callable[[bytes], str]) -> None:
+        self.channel = channel
+        self._ctx = served
+        self._sign = sign
+        self.base = ""
+
+    async def __aenter__(self) -> Any:
+        self.base = await self._ctx.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._ctx.__aexit__(None, None, None)
+
+    async def post(self, *events: dict) -> int:
+        body = json.dumps({"destination": "Ubot", "events": list(events)}).encode()
+        headers = {"Content-Type": "application/json", "X-Line-Signature": self._sign(body)}
+        async with aiohttp.ClientSession() as s:
+            async with s.post(
+                f"{self.base}/webhooks/line/webhook", data=body, headers=headers
+            ) as r:
+                return r.status

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
@@ -29,7 +27,7 @@ from bot.channels.core import CollectingOutput, location_payload
 from bot.channels.line import LineInput
 from bot.store import Store
 from bot.training import latest_model
-from tests.channels.helpers import FAST_INTAKE, FakeLine, free_port, serve, settle
+from tests.channels.helpers import FAST_INTAKE, FakeLine, ServedLine, free_port, serve, settle
 from tests.channels.test_line import SECRET, TOKEN, USER, event, sign, text_event
 from tests.store.conftest import pg_url  # noqa: F401 - the fixture
 
@@ -59,21 +57,13 @@ def location_event(event_id: str) -> dict:
     return event(message=message, event_id=event_id)
 
 
-@pytest.fixture
-async def line_api() -> AsyncIterator[FakeLine]:
-    api = FakeLine()
-    await api.start()
-    yield api
-    await api.stop()
-
-
-class LineOnRasa:
+class LineOnRasa(ServedLine):
     """The LINE connector in a Sanic app whose ``ctx.agent`` is the trained agent, as in
     ``rasa run`` (the connector's start listener finds the agent there)."""
 
     def __init__(self, store: Store, api: FakeLine, agent: Agent, config: Any) -> None:
-        self.channel = LineInput(SECRET, TOKEN, api.base, api.base, store_factory=lambda: store)
-        self.channel.intake_config = config
+        channel = LineInput(SECRET, TOKEN, api.base, api.base, store_factory=lambda: store)
+        channel.intake_config = config
         Sanic.test_mode = True
         self.app = Sanic(f"test_actions_down_{uuid.uuid4().hex[:8]}")
         self.app.ctx.agent = agent
@@ -81,23 +71,8 @@ class LineOnRasa:
         async def on_new_message(message: UserMessage) -> None:  # Rasa's own handler
             await self.app.ctx.agent.handle_message(message)
 
-        self.app.blueprint(self.channel.blueprint(on_new_message), url_prefix="/webhooks/line")
-        self._ctx = serve(self.app)
-        self.base = ""
-
-    async def __aenter__(self) -> LineOnRasa:
-        self.base = await self._ctx.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self._ctx.__aexit__(None, None, None)
-
-    async def post(self, *events: dict) -> int:
-        body = json.dumps({"destination": "Ubot", "events": list(events)}).encode()
-        headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body)}
-        async with aiohttp.ClientSession() as s:
-            async with s.post(f"{self.base}/webhooks/line/webhook", data=body, headers=headers) as r:
-                return r.status
+        self.app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/line")
+        super().__init__(channel, serve(self.app), sign)
 
 
 def intake_state(store: Store, event_id: str) -> dict[str, Any]:

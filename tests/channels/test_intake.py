@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from tests.channels.helpers import (
     Collector,
     FakeLine,
     Scripted,
+    ServedLine,
     sanic_app,
     settle,
 )
@@ -61,39 +61,14 @@ class Flaky(Collector):
         await super().__call__(message)
 
 
-class Line:
+class Line(ServedLine):
     """One running LINE connector (an instance of the Rasa process) on a store."""
 
     def __init__(self, store: Store, api: FakeLine, collector: Collector, config: Any) -> None:
-        self.channel = LineInput(SECRET, TOKEN, api.base, api.base, store_factory=lambda: store)
-        self.channel.intake_config = config
+        channel = LineInput(SECRET, TOKEN, api.base, api.base, store_factory=lambda: store)
+        channel.intake_config = config
+        super().__init__(channel, sanic_app(channel, collector), sign)
         self.collector = collector
-        self._ctx = sanic_app(self.channel, collector)
-        self.base = ""
-
-    async def __aenter__(self) -> Line:
-        self.base = await self._ctx.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self._ctx.__aexit__(None, None, None)
-
-    async def post(self, *events: dict) -> int:
-        body = json.dumps({"destination": "Ubot", "events": list(events)}).encode()
-        headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body)}
-        async with aiohttp.ClientSession() as s:
-            async with s.post(
-                f"{self.base}/webhooks/line/webhook", data=body, headers=headers
-            ) as r:
-                return r.status
-
-
-@pytest.fixture
-async def line_api() -> AsyncIterator[FakeLine]:
-    api = FakeLine()
-    await api.start()
-    yield api
-    await api.stop()
 
 
 def fast(**changes: Any) -> Any:
