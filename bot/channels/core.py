@@ -48,6 +48,7 @@ from bot.channels.texts import (  # what the connectors answer themselves; re-ex
     TOO_LONG_TEXT,
     UNSUPPORTED_TEXT,
     WELCOME_TEXT,
+    received_text,
 )
 from gis.extent import in_japan
 
@@ -355,8 +356,8 @@ class ChannelCore:
             if len(event.text) > MAX_TEXT_CHARS:
                 return Outcome(replies=[BotReply(text=TOO_LONG_TEXT)])
             text = clean_user_text(event.text)
-            if not text:
-                return Outcome()
+            if not text:  # only control characters: nothing for Rasa, but never silence
+                return Outcome(replies=[BotReply(text=received_text(event.kind))])
         elif event.kind == "postback":
             payload = event.text.strip()
             if not payload or len(payload) > MAX_TEXT_CHARS:
@@ -416,4 +417,7 @@ class ChannelCore:
             metadata=metadata,
         )
         await self.on_new_message(message)
-        return Outcome(forwarded=text, replies=output.replies)
+        # a turn that answered nothing (a rule predicting only action_listen, ...) is never
+        # silence for the resident: an honest acknowledgement with 119/110 instead
+        replies = output.replies or [BotReply(text=received_text(event.kind))]
+        return Outcome(forwarded=text, replies=replies)

@@ -40,3 +40,17 @@ ERROR_TEXT = "ただいま応答できません。しばらくしてからもう
 BAD_LOCATION_TEXT = (
     "位置情報を読み取れませんでした。もう一度、現在地を送ってください。\n" + EMERGENCY_TEXT
 )
+# what a resident hears when Rasa processed their message but answered nothing (never silence)
+RECEIVED_TEXT = (
+    "メッセージを受け取りました。避難所を探すときは現在地を、危険を調べるときは「危険」、"
+    "被害を知らせるときは「報告」と送ってください。\n" + EMERGENCY_TEXT
+)
+PHOTO_RECEIVED_TEXT = (
+    "写真を受け取りました。被害を市町村に知らせるときは「報告」と送ってください。\n"
+    + EMERGENCY_TEXT
+)
+
+
+def received_text(kind: str) -> str:
+    """The acknowledgement for a processed event of ``kind`` that Rasa answered nothing."""
+    return PHOTO_RECEIVED_TEXT if kind == "photo" else RECEIVED_TEXT
