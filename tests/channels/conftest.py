@@ -1,4 +1,4 @@
-"""Fixtures for connector tests: a fresh store per test, anyio on asyncio."""
+"""Fixtures for connector tests: a fresh store per test, anyio on asyncio, the local Redis."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.shared import PREFIX
 from bot.store import Store
 from tests.channels.helpers import FakeLine
+
+REDIS_URL = "redis://127.0.0.1:6379/6"  # the local Redis server; its tests skip without it
 
 
 @pytest.fixture
@@ -29,7 +32,7 @@ def fresh_settings() -> Iterator[None]:
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setenv("BOSAI_VAR_DIR", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)  # channel state in this process (Redis: test_shared)
+    monkeypatch.delenv("REDIS_URL", raising=False)  # channel state in this process (Redis: redis_url)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bosai.db'}")
     from bot.settings import get_settings
 
@@ -48,3 +51,18 @@ async def line_api() -> AsyncIterator[FakeLine]:
     await api.start()
     yield api
     await api.stop()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The local Redis (database 6) for shared channel state; the keys under PREFIX go after."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    yield REDIS_URL
+    for key in client.scan_iter(PREFIX + "*"):
+        client.delete(key)

@@ -3,19 +3,15 @@ per-resident rate limit (in the process and, with Redis, across instances)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bot.channels.core import ChannelCore, Inbound
 from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
-from bot.channels.shared import PREFIX, SharedState
+from bot.channels.shared import SharedState
 from bot.store import Store
 from tests.channels.helpers import Collector
 
 pytestmark = pytest.mark.anyio
-
-REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
 def core_for(channel: str, store: Store, collector: Collector, per_minute: int = 20) -> ChannelCore:
@@ -59,20 +55,6 @@ def test_limit_zero_is_off() -> None:
 
     limiter = MessageLimiter(0, SharedState(""))
     assert all(asyncio.run(limiter.allow("line:x")) for _ in range(100))
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    yield REDIS_URL
-    for key in client.scan_iter(PREFIX + "rate:msg:*"):
-        client.delete(key)
 
 
 async def test_rate_limit_counts_across_instances_with_redis(redis_url: str) -> None:

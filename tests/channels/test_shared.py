@@ -6,27 +6,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from bot.channels.shared import PREFIX, SharedState
-
-REDIS_URL = "redis://127.0.0.1:6379/6"
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    yield REDIS_URL
-    for key in client.scan_iter(PREFIX + "*"):
-        client.delete(key)
+from bot.channels.shared import SharedState
 
 
 def test_in_process_values_and_rate_limit() -> None:
