@@ -5,7 +5,8 @@ Prints figures; not a test. Run under the shared lock:
     flock /tmp/bosai-heavy.lock .venv/bin/python bench/store_bench.py
 
 1. Inserts: ``Store.create_report`` one report per transaction (as the bot commits each
-   acknowledged report, with the audit row), single writer, for ``--insert-seconds``. In the same
+   acknowledged report: the report, its audit row and the id of the message that created it in
+   ``report_sources``), single writer, for ``--insert-seconds``. In the same
    run, in alternating half-second slices, the same rows go into a second database file through
    ``sqlite3`` alone (same schema, indexes and pragmas): what the disk allows at that moment. With
    synchronous=FULL every commit waits for an fsync of the WAL, so on a shared disk both figures
@@ -85,7 +86,7 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _raw_insert(conn: sqlite3.Connection, kw: dict, resident: str) -> None:
+def _raw_insert(conn: sqlite3.Connection, kw: dict, resident: str, message_id: str) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(" ")
     conn.execute("BEGIN")
     cur = conn.execute(
@@ -98,6 +99,10 @@ def _raw_insert(conn: sqlite3.Connection, kw: dict, resident: str) -> None:
         "INSERT INTO report_status_log (report_id, new_status, by, at) VALUES (?, 'new', ?, ?)",
         (cur.lastrowid, "channel:line", now),
     )
+    conn.execute(
+        "INSERT INTO report_sources (report_id, channel, message_id) VALUES (?, ?, ?)",
+        (cur.lastrowid, kw["channel"], message_id),
+    )
     conn.execute("COMMIT")
 
 
@@ -109,7 +114,11 @@ def bench_inserts(store, seconds: float, raw: sqlite3.Connection | None = None) 
     while t_store < seconds:
         start, c0 = time.perf_counter(), os.times()
         while time.perf_counter() - start < 0.5:
-            store.create_report(**_report_kwargs(rng), resident=store.resident_id("line", f"U{n}"))
+            store.create_report(
+                **_report_kwargs(rng),
+                resident=store.resident_id("line", f"U{n}"),
+                source_message=f"m{n}",
+            )
             n += 1
         t_store += time.perf_counter() - start
         c1 = os.times()
@@ -118,7 +127,8 @@ def bench_inserts(store, seconds: float, raw: sqlite3.Connection | None = None) 
         if raw is not None:
             start = time.perf_counter()
             while time.perf_counter() - start < 0.5:
-                _raw_insert(raw, _report_kwargs(rng), store.resident_id("line", f"R{n_raw}"))
+                resident = store.resident_id("line", f"R{n_raw}")
+                _raw_insert(raw, _report_kwargs(rng), resident, f"m{n_raw}")
                 n_raw += 1
             t_raw += time.perf_counter() - start
     return {
@@ -221,7 +231,7 @@ def main() -> int:
     raw.close()
     print(
         f"inserts: {r['n']} reports in {r['seconds']:.1f} s = {r['rate']:,.0f} inserts/s sustained "
-        "(one transaction per report incl. audit row; target 1,000/s)"
+        "(one transaction per report incl. audit row and source message; target 1,000/s)"
     )
     print(
         f"  same disk, alternating slices: sqlite3 alone {r['raw_rate']:,.0f} commits/s, so the "
