@@ -39,7 +39,11 @@ from tests.channels.test_line import SECRET, TOKEN, USER, sign, text_event
 from tests.channels.test_telegram import CHAT, FakeTelegram, message_update
 from tests.channels.test_telegram import SECRET as TG_SECRET
 from tests.channels.test_telegram import TOKEN as TG_TOKEN
-from tests.store.conftest import pg_url  # noqa: F401 - the fixture, for the two-instance test
+from tests.store.conftest import (
+    BACKENDS,
+    fresh_store,
+    pg_url,  # noqa: F401 - the fixture, for the two-instance test
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -347,16 +351,9 @@ async def test_a_stop_drains_the_events_in_hand(store: Store, line_api: FakeLine
 # ---------------------------------------------------------------------- two instances
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    st = Store(url, photo_dir=tmp_path / "photos", secret=b"k")
-    st.upgrade()
-    yield st
-    st.dispose()
+    yield from fresh_store(request, tmp_path, b"k")
 
 
 async def test_two_instances_never_process_one_event_twice(

@@ -45,13 +45,24 @@ def pg_url() -> Iterator[str]:
         admin.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+# The two databases a store test runs on (``request.param`` of a fixture using fresh_store).
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def fresh_store(request: pytest.FixtureRequest, tmp_path: Path, secret: bytes) -> Iterator[Store]:
+    """A migrated store on a tmp SQLite file or, for the ``postgres`` param, on a fresh PostgreSQL
+    database (the ``pg_url`` fixture); disposed after the test. For fixtures parametrised with
+    :data:`BACKENDS`: ``yield from fresh_store(request, tmp_path, b"...")``."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'reports.db'}"
     else:
         url = request.getfixturevalue("pg_url")
-    s = Store(url, photo_dir=tmp_path / "photos", secret=b"test-secret")
+    s = Store(url, photo_dir=tmp_path / "photos", secret=secret)
     s.upgrade()
     yield s
     s.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    yield from fresh_store(request, tmp_path, b"test-secret")
