@@ -157,17 +157,23 @@ def _line_events() -> dict[str, Any]:
     }
 
 
-async def test_line_refuses_broken_bodies_and_events_and_stores_nothing(
-    line: Any, store: Store
-) -> None:
-    post, channel, collector = line
+async def _post_all_refused(post: Any, payloads: dict[str, Any]) -> None:
+    """Post every one of BROKEN_BODIES (refused, but for the two json reads as objects without an
+    event), then every JSON ``payloads`` with a field of the wrong type (refused or ignored)."""
     for name, body in BROKEN_BODIES.items():
         status, answer = await post(body)
         harmless = name in ("utf-16", "BOM")  # json reads them: objects without an event
         assert status in ((200, 400) if harmless else (400, 413)), (name, status, answer)
-    for name, payload in _line_events().items():
+    for name, payload in payloads.items():
         status, answer = await post(json.dumps(payload).encode())
         assert status in (200, 400), (name, status, answer)
+
+
+async def test_line_refuses_broken_bodies_and_events_and_stores_nothing(
+    line: Any, store: Store
+) -> None:
+    post, channel, collector = line
+    await _post_all_refused(post, _line_events())
     lone_surrogate = json.dumps({"events": [text_event("\ud800です")]})  # escaped: \\ud800
     status, answer = await post(lone_surrogate.encode())
     assert status in (200, 400), ("lone surrogate", status, answer)
@@ -240,13 +246,7 @@ async def test_telegram_refuses_broken_bodies_and_updates_and_stores_nothing(
     telegram: Any, store: Store
 ) -> None:
     post, channel, collector = telegram
-    for name, body in BROKEN_BODIES.items():
-        status, answer = await post(body)
-        harmless = name in ("utf-16", "BOM")  # json reads them: objects without an event
-        assert status in ((200, 400) if harmless else (400, 413)), (name, status, answer)
-    for name, payload in _telegram_updates().items():
-        status, answer = await post(json.dumps(payload).encode())
-        assert status in (200, 400), (name, status, answer)
+    await _post_all_refused(post, _telegram_updates())
     await settle(channel)
     _nothing_stored(store, "telegram", collector)
 
