@@ -22,21 +22,15 @@ import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.settings import REPO_ROOT
-from tests.officials.conftest import Api
+from tests.officials.conftest import Api, wait_for_gis
 from tests.officials.test_inbox_api import seed_inbox
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
-GSI = Path(REPO_ROOT).parent / "shared" / "data" / "gsi"
-NUMAZU = [
-    GSI / "emergency_sites_222038_numazu.geojson",
-    GSI / "designated_shelters_222038_numazu.geojson",
-]
 #: fixed so that a run is reproducible; BOSAI_FUZZ_SEED, BOSAI_FUZZ_EXAMPLES and BOSAI_FUZZ_PHASES
 #: (e.g. examples,coverage,fuzzing,stateful) explore further
 SEED = int(os.environ.get("BOSAI_FUZZ_SEED") or 20261130)
@@ -59,31 +53,11 @@ CHECKS = ",".join(
 )
 
 
-def _wait_for_gis(api: Api, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        resp = api.get("/api/v1/shelters", params={"bbox": "138.7,35.0,139.0,35.2", "limit": 5})
-        if resp.status_code == 200:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"GIS index did not load: {resp.text}")
-
-
 @pytest.fixture
-def fuzz_api(
-    make_api: Callable[..., Api], settings_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> Api:
-    if not all(p.exists() for p in NUMAZU):
-        pytest.skip(f"open data slice not found under {GSI}")
-    from bot.settings import get_settings
-    from gis.importer import import_data
-
-    cache = settings_env / "gis"
-    import_data([str(p) for p in NUMAZU], cache)
-    monkeypatch.setenv("BOSAI_GIS_CACHE", str(cache))
-    get_settings.cache_clear()
-    api = make_api()
-    _wait_for_gis(api)
+def fuzz_api(gis_api: Api, settings_env: Path) -> Api:
+    api = gis_api
+    ready = wait_for_gis(api)
+    assert ready.status_code == 200, f"GIS index did not load: {ready.text}"
     store = api.store
     # unguessable names: the fuzzer never revokes the officials it runs as (st_hooks.py)
     api.tokens = {

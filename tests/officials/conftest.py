@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,9 +20,17 @@ from typing import Any
 import pytest
 import requests
 
-from bot.settings import get_settings
+from bot.settings import REPO_ROOT, get_settings
 from bot.store import Store, clear_stores, get_store
 from tests.officials.contract import check as check_against_openapi
+
+GSI = Path(REPO_ROOT).parent / "shared" / "data" / "gsi"
+#: a small slice of the open data (Numazu's sites and shelters) for tests with a real GIS index
+NUMAZU = [
+    GSI / "emergency_sites_222038_numazu.geojson",
+    GSI / "designated_shelters_222038_numazu.geojson",
+]
+NUMAZU_BBOX = "138.7,35.0,139.0,35.2"
 
 NOTICE_ENV_VARS = (
     "LINE_CHANNEL_ACCESS_TOKEN",
@@ -192,3 +201,38 @@ def make_api(settings_env: Path) -> Iterator[Callable[..., Api]]:
 @pytest.fixture
 def api(make_api: Callable[..., Api]) -> Api:
     return make_api()
+
+
+def numazu_cache(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Import the Numazu slice into a fresh GIS cache and point BOSAI_GIS_CACHE at it (the test is
+    skipped with the reason when the open data is not there)."""
+    if not all(p.exists() for p in NUMAZU):
+        pytest.skip(f"open data slice not found under {GSI}")
+    from gis.importer import import_data
+
+    cache = settings_env / "gis"
+    import_data([str(p) for p in NUMAZU], cache)
+    monkeypatch.setenv("BOSAI_GIS_CACHE", str(cache))
+    get_settings.cache_clear()
+    return cache
+
+
+@pytest.fixture
+def gis_api(
+    make_api: Callable[..., Api], settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Api:
+    """The app with the GIS index of the Numazu slice (loaded in the background: wait_for_gis)."""
+    numazu_cache(settings_env, monkeypatch)
+    return make_api()
+
+
+def wait_for_gis(api: Api, timeout: float = 60.0) -> requests.Response:
+    """The first answer of /api/v1/shelters that is not 503 gis_loading."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = api.get("/api/v1/shelters", params={"bbox": NUMAZU_BBOX, "limit": 5000})
+        if resp.status_code != 503 or resp.json()["error"]["code"] != "gis_loading":
+            return resp
+        if time.monotonic() > deadline:
+            raise AssertionError("GIS index did not load in time")
+        time.sleep(0.2)

@@ -17,7 +17,7 @@ import pytest
 
 from bot.officials import build_assets
 from bot.settings import REPO_ROOT
-from tests.officials.conftest import Api
+from tests.officials.conftest import Api, numazu_cache
 from tests.officials.fakes import fakes  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -200,20 +200,11 @@ def test_dashboard_shelter_status(
     make_api, settings_env: Path, monkeypatch: pytest.MonkeyPatch, browser
 ) -> None:
     """Designated sites from the real GIS index appear when zoomed in; an operator sets one's status."""
-    from tests.officials.test_shelters import NUMAZU
-
-    if not all(p.exists() for p in NUMAZU):
-        pytest.skip("open data slice (Numazu) not found")
+    cache = numazu_cache(settings_env, monkeypatch)
     if build_assets.missing_assets():
         build_assets.build()
-    from bot.settings import get_settings
-    from gis.importer import import_data
     from gis.service import load_index
 
-    cache = settings_env / "gis"
-    import_data([str(p) for p in NUMAZU], cache)
-    monkeypatch.setenv("BOSAI_GIS_CACHE", str(cache))
-    get_settings.cache_clear()
     site = load_index(cache).get_site("E2220300003111")  # 門池中学校, a designated shelter
     assert site is not None
     api = make_api()

@@ -2,46 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
-import pytest
-
-from bot.settings import REPO_ROOT
-from tests.officials.conftest import Api
+from tests.officials.conftest import NUMAZU_BBOX, Api, wait_for_gis
 from tests.officials.test_api import assert_error
-
-GSI = Path(REPO_ROOT).parent / "shared" / "data" / "gsi"
-NUMAZU = [
-    GSI / "emergency_sites_222038_numazu.geojson",
-    GSI / "designated_shelters_222038_numazu.geojson",
-]
-NUMAZU_BBOX = "138.7,35.0,139.0,35.2"
-
-
-def wait_for_gis(api: Api, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        resp = api.get("/api/v1/shelters", params={"bbox": NUMAZU_BBOX, "limit": 5000})
-        if resp.status_code != 503 or resp.json()["error"]["code"] != "gis_loading":
-            return resp
-        if time.monotonic() > deadline:
-            raise AssertionError("GIS index did not load in time")
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def gis_api(make_api, settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Api:
-    if not all(p.exists() for p in NUMAZU):
-        pytest.skip(f"open data slice not found under {GSI}")
-    from bot.settings import get_settings
-    from gis.importer import import_data
-
-    cache = settings_env / "gis"
-    import_data([str(p) for p in NUMAZU], cache)
-    monkeypatch.setenv("BOSAI_GIS_CACHE", str(cache))
-    get_settings.cache_clear()
-    return make_api()
 
 
 def test_shelters_503_with_clear_message_when_cache_missing(api: Api) -> None:
