@@ -87,24 +87,23 @@ def test_resident_secret_from_variable_or_kept_file(
     assert resident_secret() == b"shared-secret"
 
 
+def settings_after(env: pytest.MonkeyPatch, **values: str) -> Settings:
+    """The settings read afresh after setting ``values`` in the environment."""
+    for name, value in values.items():
+        env.setenv(name, value)
+    get_settings.cache_clear()
+    return get_settings()
+
+
 def test_production_refuses_any_origin(clean_env: pytest.MonkeyPatch) -> None:
     """``*`` origins are for a developer's machine: with BOSAI_ENV=production the start stops."""
-    clean_env.setenv("BOSAI_ENV", "production")
     with pytest.raises(ConfigurationError, match=r"BOSAI_ALLOWED_ORIGINS: '\*' .* BOSAI_ENV=prod"):
-        get_settings()  # the default is *
-    get_settings.cache_clear()
-    clean_env.setenv("BOSAI_ALLOWED_ORIGINS", "https://www.city.example.lg.jp, *")
+        settings_after(clean_env, BOSAI_ENV="production")  # the default is *
     with pytest.raises(ConfigurationError, match="BOSAI_ALLOWED_ORIGINS"):
-        get_settings()
-    get_settings.cache_clear()
-    clean_env.setenv("BOSAI_ALLOWED_ORIGINS", "https://www.city.example.lg.jp")
-    s = get_settings()
+        settings_after(clean_env, BOSAI_ALLOWED_ORIGINS="https://www.city.example.lg.jp, *")
+    s = settings_after(clean_env, BOSAI_ALLOWED_ORIGINS="https://www.city.example.lg.jp")
     assert s.env == "production" and s.allowed_origins == ("https://www.city.example.lg.jp",)
-    get_settings.cache_clear()
-    clean_env.setenv("BOSAI_ENV", "staging")
     with pytest.raises(ConfigurationError, match="BOSAI_ENV: unexpected value"):
-        get_settings()
-    get_settings.cache_clear()
-    clean_env.setenv("BOSAI_ENV", "development")
-    clean_env.setenv("BOSAI_ALLOWED_ORIGINS", "*")
-    assert get_settings().allowed_origins == ("*",)
+        settings_after(clean_env, BOSAI_ENV="staging")
+    s = settings_after(clean_env, BOSAI_ENV="development", BOSAI_ALLOWED_ORIGINS="*")
+    assert s.allowed_origins == ("*",)
