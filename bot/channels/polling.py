@@ -1,46 +1,65 @@
-"""Telegram without a public URL: long polling (``bosai telegram-poll``).
+"""Telegram without a public URL: long polling (``bosai telegram-poll``) into the durable intake.
 
-:func:`poll` feeds each update from ``getUpdates`` to the same :class:`~bot.channels.telegram.
-TelegramAgent` and :class:`~bot.channels.core.ChannelCore` as the webhook; :class:`RestForwarder`
-stands in for Rasa's ``on_new_message`` by sending each message to the running Rasa server's relay
-channel (:mod:`bot.channels.relay`: signed with a key derived from the resident secret, so the
-sender stays the resident's ``telegram:<hash>``), so the polling process needs no model of its own.
+:func:`poll` takes each batch of updates from ``getUpdates`` and stores them in the intake
+(:mod:`bot.store.intake`, channel ``telegram``, de-duplicated on ``update_id``) exactly as the
+webhook does, and only then confirms them to Telegram (the next ``getUpdates`` carries
+``offset`` = last ``update_id`` + 1; Telegram forgets an update only then). When the store cannot
+take them the offset is not advanced: Telegram hands the same updates out again at the next call.
+
+The Rasa server's Telegram connector (:class:`~bot.channels.telegram.TelegramInput`, started by
+``bosai run`` with ``TELEGRAM_BOT_TOKEN``) answers them with its worker pool
+(:class:`~bot.channels.intake.IntakeWorker`): in order per resident, retried, resumed after a
+restart, drained at shutdown, the same as webhook updates. So the poller needs no model and no
+connection to Rasa, only the same store (``DATABASE_URL`` / ``BOSAI_VAR_DIR``) as ``bosai run``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
-
-from bot.channels.core import ChannelCore
-from bot.channels.telegram import ALLOWED_UPDATES, TelegramAgent
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramAgent, intake_item
+from bot.store.intake import IntakeItem
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["poll", "RestForwarder"]
+__all__ = ["poll"]
+
+
+def _store(store_factory: Callable[[], Any], items: list[IntakeItem]) -> None:
+    store_factory().add_intake("telegram", items)
 
 
 async def poll(
     agent: TelegramAgent,
-    core: ChannelCore,
+    store_factory: Callable[[], Any],
     *,
     timeout: int = 30,
     stop: asyncio.Event | None = None,
     max_rounds: int | None = None,
+    backoff_cap: float = 60.0,
 ) -> int:
-    """Long-poll ``getUpdates`` and feed each update to the core; returns updates handled.
+    """Long-poll ``getUpdates`` and store each update as a pending intake event; returns the
+    number of updates confirmed to Telegram.
 
-    Stops when ``stop`` is set or after ``max_rounds`` calls. Network errors back off and retry.
+    Stops when ``stop`` is set or after ``max_rounds`` calls. Network errors and a store that
+    cannot take the updates back off (doubling up to ``backoff_cap`` seconds) and retry; the
+    updates of a batch that was not stored are not confirmed.
     """
     from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
     offset: int | None = None
-    handled = 0
+    confirmed = 0
     rounds = 0
     backoff = 1.0
+
+    async def wait() -> None:
+        nonlocal backoff
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, backoff_cap)
+
     while (stop is None or not stop.is_set()) and (max_rounds is None or rounds < max_rounds):
         rounds += 1
         try:
@@ -50,55 +69,35 @@ async def poll(
                 allowed_updates=ALLOWED_UPDATES,
                 read_timeout=timeout + 10,
             )
-            backoff = 1.0
         except (Conflict, InvalidToken):
             raise
         except (NetworkError, TelegramError) as exc:
             logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 60.0)
+            await wait()
             continue
-        for update in updates:
-            offset = update.update_id + 1
-            await agent.handle_update(core, update.to_dict())
-            handled += 1
-    return handled
-
-
-class RestForwarder:
-    """An ``on_new_message`` that sends each message to the Rasa server's relay channel.
-
-    The body is signed (:func:`bot.channels.relay.sign`) with ``secret`` (the resident secret of
-    this installation when omitted). The bot's answers come back in the HTTP response and go to
-    the message's output channel, so the polling process needs no model of its own.
-    """
-
-    def __init__(self, rasa_url: str, timeout: float = 120.0, secret: bytes | None = None) -> None:
-        self.url = rasa_url.rstrip("/") + "/webhooks/relay/webhook"
-        self.timeout = timeout
-        self._secret = secret
-        self._session: Any = None
-
-    async def __call__(self, message: UserMessage) -> None:
-        import aiohttp
-
-        from bot import identity
-        from bot.channels.relay import SIGNATURE_HEADER, relay_body, sign
-
-        if self._secret is None:
-            self._secret = identity.default_secret()
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        body = relay_body(message)
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, body)}
-        async with self._session.post(self.url, data=body, headers=headers) as resp:
-            resp.raise_for_status()
-            answers = await resp.json()
-        for answer in answers if isinstance(answers, list) else []:
-            if isinstance(answer, dict):
-                answer.pop("recipient_id", None)
-                await message.output_channel.send_response(message.sender_id, answer)
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+        if not updates:
+            backoff = 1.0
+            continue
+        items = [item for item in (intake_item(u.to_dict()) for u in updates) if item]
+        if items:
+            try:
+                await asyncio.to_thread(_store, store_factory, items)
+            except Exception as exc:  # noqa: BLE001 - not confirmed: Telegram keeps them
+                logger.error(
+                    "telegram: could not store %d update(s) (%s); not confirmed, retrying",
+                    len(items),
+                    type(exc).__name__,
+                )
+                await wait()
+                continue
+        backoff = 1.0
+        offset = max(u.update_id for u in updates) + 1  # confirmed by the next getUpdates
+        confirmed += len(updates)
+    if offset is not None:
+        # confirm what was stored before leaving (else Telegram hands it out again at the next
+        # start; the intake would recognise it, but there is no need)
+        try:
+            await agent.bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES)
+        except (NetworkError, TelegramError):
+            pass
+    return confirmed

@@ -76,6 +76,18 @@ def private_chat(update: dict[str, Any]) -> int | None:
     return None
 
 
+def intake_item(update: Any) -> IntakeItem | None:
+    """The update to store for the intake (webhook and ``bosai telegram-poll``), when it comes
+    from a private chat (others are not answered) and has the right field types."""
+    if not telegram_update_ok(update):  # wrong types: broken or forged, never stored
+        logger.warning("telegram: an update with wrong field types was skipped")
+        return None
+    chat_id = private_chat(update)
+    if chat_id is None:
+        return None
+    return IntakeItem(str(update["update_id"]), str(chat_id), update)
+
+
 def send_error(exc: Exception) -> SendError:
     """Telegram's errors as the intake sees them: flood control, 5xx and network errors are
     worth another try (after ``retry_after`` when given); a refused request is not."""
@@ -411,14 +423,14 @@ class TelegramInput(WebhookInput):
         return ok, data if ok else None
 
     def intake_items(self, work: Any) -> list[IntakeItem]:
-        """The update, when it comes from a private chat (others are not answered)."""
-        if not telegram_update_ok(work):  # wrong types: broken or forged, never stored
-            logger.warning("telegram: an update with wrong field types was skipped")
-            return []
-        chat_id = private_chat(work)
-        if chat_id is None:
-            return []
-        return [IntakeItem(str(work["update_id"]), str(chat_id), work)]
+        item = intake_item(work)
+        return [item] if item is not None else []
+
+    @property
+    def can_answer(self) -> bool:
+        """Answers stored updates with the bot token alone: in polling mode (no secret, the
+        webhook off) ``bosai telegram-poll`` stores them and this worker answers them."""
+        return bool(self.access_token)
 
     async def answer(self, core: ChannelCore, event: ClaimedEvent) -> list[BotReply]:
         return await self.agent.answer_update(core, event.payload)

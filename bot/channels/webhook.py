@@ -66,6 +66,11 @@ class WebhookInput(InputChannel):
     def enabled(self) -> bool:
         raise NotImplementedError
 
+    @property
+    def can_answer(self) -> bool:
+        """Whether this instance's workers can answer stored events (default: enabled)."""
+        return self.enabled
+
     def url_prefix(self) -> str:
         return self.name()
 
@@ -179,7 +184,8 @@ class WebhookInput(InputChannel):
         @bp.listener("after_server_start")
         async def started(app: Any, *_: Any) -> None:
             turns.attach(app)  # Rasa's agent is in app.ctx.agent (bot/strict_actions.py)
-            await worker.start()  # resumes events left pending by a crash or a stop
+            if self.can_answer:  # resumes events left pending by a crash or a stop
+                await worker.start()
             await self.on_start()
 
         @bp.listener("before_server_stop")

@@ -1,11 +1,11 @@
 """``bosai telegram-poll``: Telegram without a public URL (long polling).
 
-Each update goes through the same core as the webhook (de-duplication on ``update_id``, location
-checks, photo stripping, the pseudonymous sender) and then to the running Rasa server's relay
-channel (signed with a key derived from the resident secret, :mod:`bot.channels.relay`); the
-answers are sent back with the Bot API. Needs ``TELEGRAM_BOT_TOKEN`` and the same
-``BOSAI_RESIDENT_SECRET`` (or ``BOSAI_VAR_DIR``) as ``bosai run``; ``TELEGRAM_API_BASE``
-overrides the API URL (all read through :mod:`bot.settings`).
+Each update is stored in the durable intake (pending, de-duplicated on ``update_id``) before it
+is confirmed to Telegram; the Rasa server's Telegram connector answers it with its worker pool,
+exactly like a webhook update (:mod:`bot.channels.polling`). Needs ``TELEGRAM_BOT_TOKEN`` here
+and in ``bosai run`` (which answers), and the same store (``DATABASE_URL`` / ``BOSAI_VAR_DIR``)
+as ``bosai run``; ``TELEGRAM_API_BASE`` overrides the API URL (all read through
+:mod:`bot.settings`).
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ from bot.settings import Settings
 async def _poll(args: argparse.Namespace, token: str, settings: Settings) -> int:
     from telegram.error import Conflict, InvalidToken
 
-    from bot.channels.core import ChannelCore
-    from bot.channels.polling import RestForwarder, poll
+    from bot.channels.polling import poll
     from bot.channels.telegram import TelegramAgent
+    from bot.store import get_store
 
-    rasa_url = args.rasa_url or settings.rasa_url
     agent = TelegramAgent(token, args.api_base or settings.telegram_api_base, settings.redis_url)
-    forwarder = RestForwarder(rasa_url)
-    core = ChannelCore("telegram", forwarder)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -40,8 +37,12 @@ async def _poll(args: argparse.Namespace, token: str, settings: Settings) -> int
     try:
         if args.delete_webhook:
             await agent.bot.delete_webhook(drop_pending_updates=False)
-        print(f"Polling Telegram; forwarding to {rasa_url} (Ctrl+C to stop)", file=sys.stderr)
-        await poll(agent, core, timeout=args.timeout, stop=stop, max_rounds=args.max_rounds)
+        print(
+            "Polling Telegram; updates are stored for the Rasa server's Telegram connector "
+            "(bosai run with TELEGRAM_BOT_TOKEN answers them; Ctrl+C to stop)",
+            file=sys.stderr,
+        )
+        await poll(agent, get_store, timeout=args.timeout, stop=stop, max_rounds=args.max_rounds)
     except Conflict:
         print(
             "Telegram refused polling because a webhook is set. Run with --delete-webhook "
@@ -53,7 +54,6 @@ async def _poll(args: argparse.Namespace, token: str, settings: Settings) -> int
         print("Telegram rejected TELEGRAM_BOT_TOKEN.", file=sys.stderr)
         return 2
     finally:
-        await forwarder.close()
         await agent.close()
     return 0
 
@@ -75,7 +75,7 @@ def _telegram_poll(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("telegram-poll", help="receive Telegram messages by long polling")
-    p.add_argument("--rasa-url", default=None, help="Rasa server (default: BOSAI_RASA_URL)")
+    p.add_argument("--rasa-url", default=None, help=argparse.SUPPRESS)  # unused since the intake
     p.add_argument("--api-base", default=None, help="Bot API base (default: TELEGRAM_API_BASE)")
     p.add_argument("--timeout", type=int, default=30, help="long-poll seconds per request")
     p.add_argument(

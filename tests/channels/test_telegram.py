@@ -15,9 +15,7 @@ from aiohttp import web
 from PIL import Image
 
 from bot.channels import core
-from bot.channels.core import ChannelCore
-from bot.channels.polling import RestForwarder, poll
-from bot.channels.telegram import TelegramAgent, TelegramInput
+from bot.channels.telegram import TelegramInput
 from bot.store import Store
 from tests.channels.helpers import Collector, FakeApi, jpeg_with_exif, sanic_app, settle
 
@@ -334,77 +332,6 @@ async def test_photo_downloaded_stripped_and_forwarded(env_factory: Any, store: 
     with Image.open(io.BytesIO(saved)) as im:
         assert im.format == "JPEG" and not im.getexif()
     assert b"SecretCam" not in saved
-
-
-async def test_polling_feeds_the_same_core(store: Store) -> None:
-    api = FakeTelegram()
-    base = await api.start()
-    try:
-        api.updates = [
-            [
-                message_update(701, text="こんにちは"),
-                message_update(702, location={"latitude": 35.68, "longitude": 139.76}),
-            ],
-            [message_update(702, location={"latitude": 35.68, "longitude": 139.76})],
-        ]
-        agent = TelegramAgent(TOKEN, base + "/bot")
-        collector = Collector()
-        c = ChannelCore("telegram", collector, store_factory=lambda: store)
-        handled = await poll(agent, c, timeout=0, max_rounds=3)
-        await agent.close()
-        assert handled == 3
-        assert collector.texts == [
-            "こんにちは",
-            '/share_location{"latitude": 35.68, "longitude": 139.76}',
-        ]
-        offsets = [p.get("offset") for p in api.params("getUpdates")]
-        assert offsets == [None, 703, 703]
-        assert len(api.params("sendMessage")) == 2
-    finally:
-        await api.stop()
-
-
-async def test_rest_forwarder_through_rasa_rest_channel(store: Store) -> None:
-    """Polling mode forwards to the Rasa server's relay channel (signed with the resident
-    secret, so the sender stays the resident's ``telegram:<hash>``); its answers come back to
-    Telegram."""
-    from bot.channels.relay import RelayInput
-
-    api = FakeTelegram()
-    base = await api.start()
-    rasa_side = Collector(
-        responses=lambda m: [
-            {
-                "text": "避難所を探します。",
-                "buttons": [{"title": "現在地を送る", "payload": "/share_location"}],
-            }
-        ]
-    )
-    try:
-        async with sanic_app(RelayInput(secret=b"k"), rasa_side) as rasa_url:
-            forwarder = RestForwarder(rasa_url, secret=b"k")
-            agent = TelegramAgent(TOKEN, base + "/bot")
-            c = ChannelCore("telegram", forwarder, store_factory=lambda: store)
-            api.updates = [[message_update(801, text="避難所")]]
-            await poll(agent, c, timeout=0, max_rounds=1)
-            await forwarder.close()
-            await agent.close()
-        (msg,) = rasa_side.messages
-        assert msg.text == "避難所" and msg.sender_id == store.sender_id("telegram", str(CHAT))
-        assert msg.metadata["channel"] == "telegram" and msg.input_channel == "telegram"
-        assert api.params("sendMessage") == [
-            {
-                "chat_id": CHAT,
-                "text": "避難所を探します。",
-                "reply_markup": {
-                    "keyboard": [[{"text": "現在地を送る", "request_location": True}]],
-                    "resize_keyboard": True,
-                    "one_time_keyboard": True,
-                },
-            }
-        ]
-    finally:
-        await api.stop()
 
 
 def test_poll_command_needs_token(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
