@@ -11,6 +11,7 @@ from actions.privacy import ActionDeleteMyData
 from bot.store.models import Evacuee, Report
 from bot.store.privacy import ERASED_TEXT
 from tests.actions.conftest import make_tracker, responses, run
+from tests.store.helpers import add_report
 
 JPEG = b"\xff\xd8\xff\xe0" + b"x" * 64
 
@@ -33,12 +34,8 @@ def test_delete_my_data_deletes_and_anonymises(env, domain):
             place_text="緑町3丁目12-4",
         )
     photo = store.save_photo(JPEG, "image/jpeg")
-    report = store.create_report(
-        category="building_damage",
-        text="緑町3丁目12-4の家が傾いた",
-        lat=41.7687,
-        lon=140.7288,
-        channel="telegram",
+    report = add_report(
+        store, "building_damage", "緑町3丁目12-4の家が傾いた", (41.7687, 140.7288), "telegram",
         resident=me,
     )
     store.attach_photo(report.id, photo)

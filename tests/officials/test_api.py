@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.officials.conftest import Api
+from tests.store.helpers import add_report
 
 T0 = datetime(2025, 11, 26, 0, 0, tzinfo=timezone.utc)
 
@@ -28,30 +29,13 @@ def assert_error(resp, status: int, fragment: str = "") -> dict:
 def seed(api: Api) -> dict[str, int]:
     s = api.store
     return {
-        "flood": s.create_report(
-            category="road_flooded",
-            text="札幌駅前が冠水",
-            lat=43.068,
-            lon=141.350,
-            channel="line",
-            reported_at=T0,
+        "flood": add_report(s, "road_flooded", "札幌駅前が冠水", (43.068, 141.350), "line", T0).id,
+        "fire": add_report(
+            s, "fire", "煙が見える", (43.07, 141.36), "telegram", T0 + timedelta(hours=1),
         ).id,
-        "fire": s.create_report(
-            category="fire",
-            text="煙が見える",
-            lat=43.07,
-            lon=141.36,
-            channel="telegram",
-            reported_at=T0 + timedelta(hours=1),
-        ).id,
-        "slide": s.create_report(
-            category="landslide",
-            text="崖崩れ",
-            lat=41.77,
-            lon=140.73,
-            channel="line",
+        "slide": add_report(
+            s, "landslide", "崖崩れ", (41.77, 140.73), "line", T0 + timedelta(hours=2),
             place_text="函館山",
-            reported_at=T0 + timedelta(hours=2),
         ).id,
     }
 
@@ -241,12 +225,7 @@ def test_bad_parameters_are_400(api: Api, query: str, fragment: str) -> None:
 
 def test_csv_export_has_bom_and_escapes_formulas(api: Api) -> None:
     ids = seed(api)
-    api.store.create_report(
-        category="other",
-        text='=HYPERLINK("http://x")',
-        channel="line",
-        reported_at=T0 + timedelta(hours=5),
-    )
+    add_report(api.store, "other", '=HYPERLINK("http://x")', None, "line", T0 + timedelta(hours=5))
     resp = api.get("/api/v1/reports", role="operator", params={"format": "csv"})
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/csv")

@@ -19,6 +19,7 @@ from bot.officials import build_assets
 from bot.settings import REPO_ROOT
 from tests.officials.conftest import Api, numazu_cache
 from tests.officials.fakes import fakes  # noqa: F401  (fixture)
+from tests.store.helpers import add_report
 
 pytestmark = pytest.mark.browser
 
@@ -62,14 +63,9 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
     if build_assets.missing_assets():
         build_assets.build()
     store = api.store
-    flood = store.create_report(
-        category="road_flooded",
-        text="駅前の道路が冠水しています",
-        lat=43.068,
-        lon=141.350,
-        place_text="札幌駅前",
-        channel="line",
-        headcount=2,
+    flood = add_report(
+        store, "road_flooded", "駅前の道路が冠水しています", (43.068, 141.350), "line",
+        place_text="札幌駅前", headcount=2,
     )
     store.attach_photo(flood.id, store.save_photo(tiny_png(), "image/png"))
     xss = store.create_report(category="other", text=XSS, lat=41.77, lon=140.73, channel="telegram")
@@ -208,13 +204,8 @@ def test_dashboard_shelter_status(
     site = load_index(cache).get_site("E2220300003111")  # 門池中学校, a designated shelter
     assert site is not None
     api = make_api()
-    api.store.create_report(
-        category="road_flooded",
-        text="門池付近で冠水",
-        lat=site.lat + 0.002,
-        lon=site.lon + 0.002,
-        channel="line",
-    )
+    point = (site.lat + 0.002, site.lon + 0.002)
+    add_report(api.store, "road_flooded", "門池付近で冠水", point, "line")
 
     context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 900})
     context.route(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.store.models import InboxMessageChange, ReportStatusChange
 from tests.officials.conftest import Api
 from tests.officials.test_api import assert_error
+from tests.store.helpers import add_report
 
 T0 = datetime(2025, 11, 29, 0, 0, tzinfo=timezone.utc)
 
@@ -310,19 +311,9 @@ NEW = {
 
 def test_new_categories_through_filters_csv_and_geojson(api: Api) -> None:
     s = api.store
-    help_id = s.create_report(
-        category="needs_assistance",
-        text="車いすで一人暮らし",
-        lat=43.05,
-        lon=141.33,
-        channel="line",
-        reported_at=T0,
-    ).id
-    missing_id = s.create_report(
-        category="missing_contact",
-        text="祖母と連絡が取れない",
-        channel="telegram",
-        reported_at=T0 + timedelta(minutes=1),
+    help_id = add_report(s, "needs_assistance", "車いすで一人暮らし", (43.05, 141.33), "line", T0).id
+    missing_id = add_report(
+        s, "missing_contact", "祖母と連絡が取れない", None, "telegram", T0 + timedelta(minutes=1),
     ).id
     s.create_report(category="fire", channel="line", reported_at=T0 + timedelta(minutes=2))
     fc = api.get("/api/v1/reports", params={"category": "needs_assistance,missing_contact"}).json()

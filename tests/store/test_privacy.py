@@ -17,6 +17,7 @@ from bot.store.intake import IntakeEvent
 from bot.store.models import Evacuee, InboundMessage, InboxMessage, Report, ReportPhoto
 from bot.store.privacy import ERASED_TEXT, EXPIRED_TEXT, has_personal_data
 from bot.store.trackers import purge_trackers
+from tests.store.helpers import add_report
 
 NOW = datetime.now(timezone.utc)
 OLD = NOW - timedelta(days=40)
@@ -68,24 +69,13 @@ def _resident_data(store: Store, user: str) -> dict:
         place_text="緑町3丁目12-4",
     )
     photo = store.save_photo(JPEG + user.encode(), "image/jpeg")
-    with_address = store.create_report(
-        category="building_damage",
-        text="緑町3丁目12-4の家が半壊、母が人工透析",
-        urgency="high",
-        lat=41.768712,
-        lon=140.728834,
-        place_text="緑町3丁目12-4",
-        channel="line",
-        resident=who,
+    with_address = add_report(
+        store, "building_damage", "緑町3丁目12-4の家が半壊、母が人工透析", (41.768712, 140.728834),
+        "line", urgency="high", place_text="緑町3丁目12-4", resident=who,
     )
     store.attach_photo(with_address.id, photo)
-    plain = store.create_report(
-        category="road_flooded",
-        text="道路が冠水しています",
-        lat=41.771234,
-        lon=140.731234,
-        channel="line",
-        resident=who,
+    plain = add_report(
+        store, "road_flooded", "道路が冠水しています", (41.771234, 140.731234), "line", resident=who,
     )
     store.change_status(plain.id, "confirmed", by="yamada")
     store.change_status(plain.id, "resolved", by="yamada")
@@ -145,11 +135,8 @@ def test_erasure_deletes_registration_and_photos_and_anonymises_reports(store: S
 
 def test_erasure_keeps_a_photo_file_another_report_uses(store: Store) -> None:
     mine = _resident_data(store, "U-carol")
-    other = store.create_report(
-        category="other",
-        text="同じ写真",
-        channel="telegram",
-        resident=store.resident_id("telegram", "T-dave"),
+    other = add_report(
+        store, "other", "同じ写真", None, "telegram", resident=store.resident_id("telegram", "T-dave"),
     )
     store.attach_photo(other.id, mine["photo"])
     done = store.privacy.erase_resident(mine["who"])

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select, text
 from bot.store import InvalidInput, InvalidTransition, NotFound, ReportQuery, Store
 from bot.store.migrate import current
 from bot.store.models import Official, ReportStatusChange
+from tests.store.helpers import add_report
 
 T0 = datetime(2025, 11, 26, 0, 0, tzinfo=timezone.utc)
 
@@ -154,30 +155,15 @@ def test_status_is_only_moved_through_change_status(store: Store) -> None:
 
 def _seed(store: Store) -> dict[str, int]:
     ids = {}
-    ids["sapporo_flood"] = store.create_report(
-        category="road_flooded",
-        text="冠水 100% 通行止め",
-        lat=43.06,
-        lon=141.35,
-        channel="line",
-        reported_at=T0,
+    ids["sapporo_flood"] = add_report(
+        store, "road_flooded", "冠水 100% 通行止め", (43.06, 141.35), "line", T0,
     ).id
-    ids["sapporo_fire"] = store.create_report(
-        category="fire",
-        text="Smoke near station",
-        lat=43.07,
-        lon=141.36,
-        channel="telegram",
-        reported_at=T0 + timedelta(hours=1),
+    ids["sapporo_fire"] = add_report(
+        store, "fire", "Smoke near station", (43.07, 141.36), "telegram", T0 + timedelta(hours=1),
     ).id
-    ids["hakodate_slide"] = store.create_report(
-        category="landslide",
-        text="崖が崩れた",
-        lat=41.77,
-        lon=140.73,
-        channel="line",
+    ids["hakodate_slide"] = add_report(
+        store, "landslide", "崖が崩れた", (41.77, 140.73), "line", T0 + timedelta(hours=2),
         place_text="函館山",
-        reported_at=T0 + timedelta(hours=2),
     ).id
     ids["nowhere"] = store.create_report(
         category="other", text="場所不明", channel="staff", reported_at=T0 + timedelta(hours=3)
