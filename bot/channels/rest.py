@@ -54,8 +54,9 @@ def bearer_ok(expected: str, header: str | None) -> bool | None:
     return hmac.compare_digest(given, expected.encode("utf-8"))
 
 
-class TokenRestInput(InputChannel):
-    """The REST channel: bearer token, namespaced senders, caps and rate limit."""
+class TokenRestInput(identity.KeyedBySecret, InputChannel):
+    """The REST channel: bearer token, namespaced senders, caps and rate limit (the resident
+    secret, given or read on first use: :class:`bot.identity.KeyedBySecret`)."""
 
     @classmethod
     def name(cls) -> str:
@@ -72,19 +73,13 @@ class TokenRestInput(InputChannel):
         secret: bytes | None = None,
         limiter: MessageLimiter | None = None,
     ) -> None:
+        super().__init__(secret)
         self.token = token.strip()
-        self._secret = secret
         self._limiter = limiter
 
     @property
     def enabled(self) -> bool:
         return bool(self.token)
-
-    @property
-    def secret(self) -> bytes:
-        if self._secret is None:
-            self._secret = identity.default_secret()
-        return self._secret
 
     @property
     def limiter(self) -> MessageLimiter:
