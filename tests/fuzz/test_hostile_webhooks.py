@@ -181,18 +181,29 @@ async def test_line_refuses_broken_bodies_and_events_and_stores_nothing(
     _nothing_stored(store, "line", collector)
 
 
+async def _odd_texts_stored_and_forwarded(
+    served: Any, store: Store, channel_name: str, payload: Any
+) -> Collector:
+    """Post each of ODD_TEXTS as a valid message (``payload(i, text)``): every one is accepted,
+    stored and forwarded to Rasa as typed (control characters other than tab and newline removed;
+    a leading / made ／). The collector of what Rasa received."""
+    post, channel, collector = served
+    for i, text in enumerate(ODD_TEXTS):
+        status, answer = await post(json.dumps(payload(i, text)).encode())
+        assert status == 200, (text, answer)
+    await settle(channel)
+    assert store.intake_counts(channel_name) == {"pending": 0, "done": len(ODD_TEXTS), "failed": 0}
+    assert sorted(collector.texts) == sorted(clean_user_text(t) for t in ODD_TEXTS)
+    return collector
+
+
 async def test_line_stores_and_forwards_valid_messages_with_odd_text(
     line: Any, store: Store
 ) -> None:
-    post, channel, collector = line
-    for i, text in enumerate(ODD_TEXTS):
-        payload = {"events": [text_event(text, event_id=f"01HODD{i:020d}")]}
-        status, answer = await post(json.dumps(payload).encode())
-        assert status == 200, (text, answer)
-    await settle(channel)
-    assert store.intake_counts("line") == {"pending": 0, "done": len(ODD_TEXTS), "failed": 0}
-    # as typed (control characters other than tab and newline removed; a leading / made ／)
-    assert sorted(collector.texts) == sorted(clean_user_text(t) for t in ODD_TEXTS)
+    def payload(i: int, text: str) -> dict[str, Any]:
+        return {"events": [text_event(text, event_id=f"01HODD{i:020d}")]}
+
+    collector = await _odd_texts_stored_and_forwarded(line, store, "line", payload)
     assert "避難所\u202eはどこ\u202c" in collector.texts and "NULのあと" in collector.texts
 
 
@@ -254,10 +265,7 @@ async def test_telegram_refuses_broken_bodies_and_updates_and_stores_nothing(
 async def test_telegram_stores_and_forwards_valid_messages_with_odd_text(
     telegram: Any, store: Store
 ) -> None:
-    post, channel, collector = telegram
-    for i, text in enumerate(ODD_TEXTS):
-        status, answer = await post(json.dumps(message_update(100 + i, text=text)).encode())
-        assert status == 200, (text, answer)
-    await settle(channel)
-    assert store.intake_counts("telegram") == {"pending": 0, "done": len(ODD_TEXTS), "failed": 0}
-    assert sorted(collector.texts) == sorted(clean_user_text(t) for t in ODD_TEXTS)
+    def payload(i: int, text: str) -> dict[str, Any]:
+        return message_update(100 + i, text=text)
+
+    await _odd_texts_stored_and_forwarded(telegram, store, "telegram", payload)
