@@ -19,23 +19,17 @@ AT = datetime(2025, 11, 26, 1, 2, 3, 4000, tzinfo=JST)
 SEEN = datetime(2025, 11, 26, 0, 30, tzinfo=JST)  # whole seconds: stored with .000000 all the same
 
 
+#: every field of a report set (a value of each column type: text, float, int, JSON, datetime)
+FIELDS = {
+    "category": "road_flooded", "text": "道路が冠水しています", "lat": 43.06, "lon": 141.35,
+    "place_text": "北1条西2丁目", "accuracy_m": 15.5, "headcount": 3, "needs": ["water", "medical"],
+    "urgency": "high", "shelter_id": "E0110001234111", "channel": "line", "resident": "r" * 64,
+    "reported_at": SEEN,
+}  # fmt: skip
+
+
 def _values(now: datetime) -> dict:
-    return report_values(
-        now,
-        category="road_flooded",
-        text="道路が冠水しています",
-        lat=43.06,
-        lon=141.35,
-        place_text="北1条西2丁目",
-        accuracy_m=15.5,
-        headcount=3,
-        needs=["water", "medical"],
-        urgency="high",
-        shelter_id="E0110001234111",
-        channel="line",
-        resident="r" * 64,
-        reported_at=SEEN,
-    )
+    return report_values(now, **FIELDS)
 
 
 def _stored(conn, table: str, row_id: int, key: str = "id") -> tuple:
