@@ -11,6 +11,11 @@ then sends:
   registration, answered only), and the share that reached a person.
 
     .venv/bin/python bench/intake_eval.py [--all]    # --all: whole held-out file, both halves
+    .venv/bin/python bench/intake_eval.py --dev      # the dev sets instead, errors printed
+
+``--dev`` sends the dev sets instead of the test half (the held-out file's odd positions and
+bench/data/danger_dev.yml), cold only, and prints every missed threat and false alarm: the
+figure to tune the layer against; the test half stays a pass/fail figure.
 """
 
 from __future__ import annotations
@@ -40,7 +45,13 @@ def first_text(replies: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--all", action="store_true", help="use both halves of the held-out file")
+    parser.add_argument(
+        "--dev", action="store_true", help="the dev sets (cold), printing their errors"
+    )
     args = parser.parse_args()
+    if args.dev:
+        dev_main()
+        return
     data = yaml.safe_load((ROOT / "tests/data/danger_heldout.yml").read_text(encoding="utf-8"))
     step = 1 if args.all else 2
     threats = [str(t) for t in data["life_threat"]][0::step]
@@ -93,6 +104,41 @@ def main() -> None:
                   f"{len(cases)} messages are in the inbox, {told} of them because the bot could "
                   f"not place them (fallback, out of scope, an answer outside a form), the rest "
                   f"as reports or registrations started")  # fmt: skip
+        finally:
+            stop_stack(stack)
+
+
+def dev_main() -> None:
+    """The dev sets over REST, cold: recall, precision, 119 first, and every error printed."""
+    from bench.danger_eval import DEV, halves
+
+    sets = {"dev": halves()["dev"]}
+    dev2 = yaml.safe_load(DEV.read_text(encoding="utf-8"))
+    sets["dev2"] = {k: [str(t) for t in dev2[k]] for k in ("life_threat", "not_life_threat")}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        stack = wait_ready(launch_stack(Path(tmp)))
+        print(f"stack up in {time.monotonic() - t0:.1f} s")
+        try:
+            for name, split in sets.items():
+                ask = {t: stack.rest(f"bench-dev-{next(_ids)}", t) for t in split["life_threat"]}
+                calm = {
+                    t: stack.rest(f"bench-dev-{next(_ids)}", t) for t in split["not_life_threat"]
+                }
+                tp = sum(is_emergency_answer(r) for r in ask.values())
+                fp = sum(is_emergency_answer(r) for r in calm.values())
+                with_119 = sum("119" in first_text(r) for r in ask.values())
+                n = len(ask)
+                precision = tp / (tp + fp) if tp + fp else 0.0
+                print(f"{name:5s}: recall {tp / n:.3f} ({tp}/{n}), precision {precision:.3f} "
+                      f"({fp} false alarms in {len(calm)}); 119 first {with_119}/{n}")  # fmt: skip
+                for t, r in ask.items():
+                    if not is_emergency_answer(r):
+                        flag = "119-first" if "119" in first_text(r) else "NO-119"
+                        print(f"  MISSED ({flag}) {t!r} -> {first_text(r)[:50]!r}")
+                for t, r in calm.items():
+                    if is_emergency_answer(r):
+                        print(f"  FALSE {t!r}")
         finally:
             stop_stack(stack)
 

@@ -103,6 +103,9 @@ class _Lexicon:
     assist_condition: re.Pattern[str]
     assist_unable: re.Pattern[str]
     imminent: re.Pattern[str]
+    rising: re.Pattern[str]
+    exposed: re.Pattern[str]
+    unreachable: re.Pattern[str]
     clause_split: re.Pattern[str]
     negated_after: re.Pattern[str]
     negated_before: re.Pattern[str]
@@ -114,6 +117,8 @@ class _Lexicon:
     idioms: re.Pattern[str]
     not_real: re.Pattern[str]
     all_clear: re.Pattern[str]
+    property_only: re.Pattern[str]
+    not_now: re.Pattern[str]
     # how far the before / after checks can see from a hit (None: to the clause's edge)
     before_window: int | None = None
     after_window: int | None = None
@@ -139,6 +144,9 @@ def load_lexicon(path: str | None = None) -> _Lexicon:
             assist_condition=_join(data["assistance"]["condition"]),
             assist_unable=_join(data["assistance"]["unable"]),
             imminent=_join(data["imminent"]),
+            rising=_join(data["rising"]),
+            exposed=_join(data["exposed"]),
+            unreachable=_join(data["unreachable"]),
             clause_split=re.compile(data["clause_split"]),
             negated_after=_join(data["negated_after"]),
             negated_before=_join(data["negated_before"]),
@@ -150,6 +158,8 @@ def load_lexicon(path: str | None = None) -> _Lexicon:
             idioms=_join(data["idioms"]),
             not_real=_join(data["not_real"]),
             all_clear=_join(data["all_clear"]),
+            property_only=_join(data["property_only"]),
+            not_now=_join(data["not_now"]),
             before_window=_window(
                 [*data["negated_before"], *data["hypothetical_before"]], sre_constants.AT_END
             ),
@@ -336,16 +346,36 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
                 unable_match = unable_match or Match(
                     "cannot_escape", m.group(0), m.start(), m.end()
                 )
+            else:  # 「立ち往生してる人を助けたい」: denied, so the model's emergency is too
+                discounted.append(Match("cannot_escape", m.group(0), m.start(), m.end()))
         for m in _hits(lex, lex.hazard_present, norm, clause):
             if scan.counts(clause, m):
                 hazard_seen = True
     if not matches and unable_match is not None and hazard_seen:
         matches.append(unable_match)
     if not matches:
-        cond = [m for c in clauses for m in _hits(lex, lex.assist_condition, norm, c)]
-        if cond and any(_hits(lex, lex.imminent, norm, c) for c in clauses):
-            first = cond[0]
-            matches.append(Match("cannot_escape", first.group(0), first.start(), first.end()))
+        # A person who cannot evacuate by themselves while a danger is coming (「大津波警報、足の
+        # 悪い父が一人で家に」) or reaching their place (「寝たきりの父と二人、水がベッドの高さまで
+        # 来た」); the person and the danger must both be said as present (not 「津波が来たら」).
+        # People on an upper floor, a roof or in a car while the water still rises are too
+        # (「2階にいるけど水が上がってくる」).
+        def counted(pattern: re.Pattern[str]) -> list[re.Match[str]]:
+            return [m for c in clauses for m in _hits(lex, pattern, norm, c) if scan.counts(c, m)]
+
+        # A relative who cannot evacuate by themselves and cannot be reached while a danger is
+        # present there is too (「独り暮らしの叔父と連絡がつかない、近くの川が氾濫した」).
+        who = counted(lex.assist_condition)
+        if who and (
+            counted(lex.imminent)
+            or counted(lex.rising)
+            or (hazard_seen and counted(lex.unreachable))
+        ):
+            matches.append(Match("cannot_escape", who[0].group(0), who[0].start(), who[0].end()))
+        else:
+            where = counted(lex.exposed)
+            if where and counted(lex.rising):
+                first = where[0]
+                matches.append(Match("stranded", first.group(0), first.start(), first.end()))
     matches.sort(key=lambda x: x.start)
     threat = bool(matches)
     assistance = False
@@ -355,9 +385,15 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
                 scan.counts(c, m) for c in clauses for m in _hits(lex, lex.assist_unable, norm, c)
             )
     if not threat:
-        # No threat word counted: an all-clear, an idiom or a joke anywhere also discounts the
-        # message (the model may still read 「死ぬ」 or 「救助」 in it as an emergency).
-        for kind, pattern in (("all_clear", lex.all_clear), ("idiom", lex.idioms)):
+        # No threat word counted: an all-clear, an idiom, a joke or damage to property only
+        # anywhere also discounts the message (the model may still read 「死ぬ」, 「救助」 or
+        # 「浸水」 in it as an emergency).
+        for kind, pattern in (
+            ("all_clear", lex.all_clear),
+            ("idiom", lex.idioms),
+            ("property_only", lex.property_only),
+            ("not_now", lex.not_now),
+        ):
             discounted += [
                 Match(kind, m.group(0), m.start(), m.end()) for m in pattern.finditer(norm)
             ]

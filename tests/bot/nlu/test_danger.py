@@ -65,6 +65,115 @@ NOT_THREATS = [
 ]
 
 
+# The rules from the third dev writer's batches (bench/data/danger_dev.yml, batches 3 and 4), one
+# positive and one look-alike per rule; our own sentences, not the dev ones.
+RULE_THREATS = {
+    # a person who cannot evacuate by themselves + the danger reaching their place now
+    "vulnerable + rising water": "寝たきりの祖父がいる、水がたたみの上まで来た",
+    "vulnerable + slope giving way": "裏の崖から泥が流れてくる、90歳の母と二人",
+    "vulnerable + water over the levee": "土手を越えて水が来てる、車いすの妻がいる",
+    # people on an upper floor / roof / at home + water still rising
+    "upper floor + rising": "家族で2階にいるけど水がまだ上がってくる",
+    "at home, alone with children + rising": "水が入ってきた、子ども2人と私だけ",
+    # counts and places instead of verbs
+    "floor + head-count in English": "3F 5 people water everywhere",
+    "balcony + head-count": "ベランダに大人2 子ども1、周りは水",
+    "water level: so much left to the floor": "天井まであと20センチ",
+    "water level: already at the chest": "水がもう肩",
+    # someone missing or not answering while a danger is present
+    "missing in a flood": "川を見に行った兄が行方不明、増水してる",
+    "has not come back": "父が田んぼから戻ってこん、水路があふれとる",
+    "no answer under a collapse": "倒壊した家、住人の返事なし",
+    "left behind": "浸水した施設に利用者が残されたまま",
+    # dialect and romaji pleas
+    "dialect plea はよ来て": "はよ来て、水きよる",
+    "dialect plea 来てけろ": "だれか来てけろ",
+    "romaji plea": "tasukete kudasai",
+    # medical signs
+    "stroke signs": "祖母の右の手足が動かない、言葉が出ない",
+    "wheezing": "子どもの息がぜーぜーしてる",
+    "collapsed suddenly": "父が食事中に突然倒れた",
+    "ventilator power": "停電で呼吸器の電源が落ちた",
+    "heart stopped": "心臓が止まってるかもしれない",
+    "hives all over": "薬を飲んだら全身にじんましん",
+    # water, fire, English
+    "someone carried off by the current": "子どもが流れていった",
+    "has not come up": "池に落ちた人が浮いてこない",
+    "fell into a ditch": "側溝に自転車の人が落ちた、水が速い",
+    "house carried off": "家ごと流されそう",
+    "fire broke out": "台所から火が出た",
+    "water coming in (English)": "water is pouring in through the windows",
+    "smoke everywhere (English)": "smoke everywhere on our floor",
+    "head injury (English)": "she hit her head on the stairs",
+    "buried in mud (English)": "my dad is under the mud",
+    "holding onto (English)": "a woman holding onto the fence in the flood",
+    # batch 5
+    "relative alone, unreachable, river over": "一人暮らしの祖母と電話がつながらない、近くの川があふれた",
+    "exit blocked": "家が傾いて玄関がふさがれた",
+    "floor and head-count in kana": "2かいに こども 3にん みずびたし",
+    "told to flee now, someone who cannot move": "はよ逃げんと、じいちゃん腰が抜けとる",
+    "underground + water collecting": "地下道で水がたまってきてる",
+    "hand seen in the mud": "がれきの中から手が出てる",
+    "smoke without が": "となりの部屋から煙出てる",
+    "cannot be talked with": "父と話が通じない、ふらふらしてる",
+    "sandbank": "中洲に人が取り残されてる",
+    "swept into (English)": "a kid got swept into the canal",
+    "people under it (English)": "the wall fell, someone is under it",
+}
+
+RULE_LOOKALIKES = {
+    "vulnerable + hypothetical water": "水が来たら寝たきりの祖父をどうやって運べばいい？",
+    "vulnerable + hypothetical tsunami": "津波が来たら車いすの妻をどう逃がせばいいか心配",
+    "upper floor, safe": "2階にいて家族みんな元気、水は床下",
+    "upper floor, no rising water": "2階にいます、水が足りない",
+    "news": "ネットで救助要請がたくさん出てるのを見た",
+    "news (English)": "the news says people are trapped in the next town",
+    "last night, over": "昨日の夜は水が腰まで来た、今は公民館にいます",
+    "a supply, not an injury": "やけどの薬がほしい",
+    "a course, not a collapse": "AEDの使い方の講習に行った",
+    "a question about the ambulance": "救急車って無料ですか",
+    "rescued, with thanks": "消防の方に助けてもらいました",
+    "rescue done by others": "おじいさんを救助してくれた方ありがとう",
+    "well, same clause": "家族は2階で元気にしてます",
+    "nobody in the car": "車が流されたけど乗ってなかったので大丈夫",
+    "nobody in the car (English)": "the car got swept away, we weren't in it",
+    "idiom: adorable": "推しが尊くて息ができない",
+    "idiom: snoring": "いびきがうるさくて死にそう",
+    "idiom: emails (English)": "drowning in emails today",
+    "an animal in a ditch": "犬が側溝にはまって出られない",
+    "only thought so": "心臓止まるかと思った",
+    "make-believe": "救助ごっこで「たすけて」って言ってる",
+    "wanting to help others": "立ち往生してる人を助けたい",
+    "fine here": "ヘリの音がするけど、うちは大丈夫",
+    # batch 5
+    "relative unreachable, no danger said": "一人暮らしの祖母と電話がつながらない",
+    "relative alone, reached": "一人暮らしの祖母と連絡ついた、川はあふれてない",
+    "news of an explosion": "爆発のニュースを見た",
+    "no damage": "近くで土砂崩れ、うちは被害なし",
+    "please help me understand (English)": "please help me find the shelter",
+    "we're fine (English)": "we can't get out of the parking lot, but we're fine",
+    "the writer's business": "1階の倉庫が冠水して営業できない",
+}
+
+
+@pytest.mark.parametrize("rule", list(RULE_THREATS))
+def test_rule_finds_the_threat(rule: str) -> None:
+    assert assess(RULE_THREATS[rule]).threat, rule
+
+
+@pytest.mark.parametrize("rule", list(RULE_LOOKALIKES))
+def test_rule_leaves_the_look_alike(rule: str) -> None:
+    assert not assess(RULE_LOOKALIKES[rule]).threat, rule
+
+
+def test_word_parts_are_not_read_as_a_hypothetical_or_a_denial() -> None:
+    """「かもしれない」 holds もし, 「入所者」 holds 所, 「30センチ」 holds せん: none is a
+    hypothetical or a denial of the threat beside it."""
+    assert assess("薬を飲んだかもしれない、息が苦しそう").threat
+    assert assess("停電で吸引器が使えない入所者がいる").threat
+    assert assess("2階の床まであと30センチ").threat
+
+
 @pytest.mark.parametrize("text", THREATS)
 def test_threat_to_life_is_marked(text: str) -> None:
     found = assess(text)
@@ -163,6 +272,47 @@ def test_component_vetoes_an_emergency_whose_danger_is_denied() -> None:
     msg = _parsed("救助は必要ありません", "emergency", [("emergency", 0.3), ("deny", 0.65)])
     DangerDetector({}).process([msg])
     assert msg.get("intent")["name"] == "deny"
+
+
+def test_component_drops_an_emergency_whose_worry_is_a_business() -> None:
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed(
+        "1階の倉庫が冠水、営業できない",
+        "emergency",
+        [("emergency", 0.6), ("report_damage", 0.35)],
+    )
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "nlu_fallback"  # weak next guess: the fallback
+    msg = _parsed("車庫が潰れた、父がいた", "emergency", [("emergency", 0.7)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "emergency"  # building damage alone vetoes nothing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "在宅酸素の父がいます、停電に備えて何を準備すれば",  # about later (not_now)
+        "念のため寝たきりの祖母の避難先を知りたい",
+        "母と電話つながった、家にいるって",  # contact restored (all_clear)
+        "水は玄関で止まった、みんな2階",
+        "家族全員避難所で元気にしてます",
+        "近所の人が父を運び出してくれました",
+        "豚舎が水につかった",  # animals (idioms)
+        "the kids are crying because they are bored",
+        "we left the car before the water came, all fine",
+        "立ち往生してる人を助けたい、何を持っていけば",  # a denied `unable` word
+    ],
+)
+def test_component_drops_the_model_emergency_for_a_message_about_later_or_over(
+    text: str,
+) -> None:
+    from bot.nlu.components import DangerDetector
+
+    assert not assess(text).threat
+    msg = _parsed(text, "emergency", [("emergency", 0.7), ("inform", 0.2)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] != "emergency", text
 
 
 def test_component_keeps_the_model_emergency_when_no_danger_word_is_denied() -> None:
