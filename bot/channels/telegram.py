@@ -263,20 +263,26 @@ class TelegramAgent:
         from telegram import Update
 
         update = Update.de_json(data, self.bot)
+        converted = await self._accept(update)
+        if converted is None:
+            return []
+        inbound, _chat_id = converted
+        return (await core.process(inbound)).replies
+
+    async def _accept(self, update: Any) -> tuple[Inbound, int | str] | None:
+        """The update as an inbound message and its chat (:meth:`to_inbound`; in a thread when
+        button payloads are in Redis), a tapped button's spinner stopped; None: nothing to do."""
         converted = (
             await asyncio.to_thread(self.to_inbound, update)
             if self._callbacks.shared
             else self.to_inbound(update)
         )
-        if converted is None:
-            return []
-        inbound, _chat_id = converted
-        if update.callback_query is not None:
+        if converted is not None and update.callback_query is not None:
             try:
                 await self.bot.answer_callback_query(update.callback_query.id)
             except Exception:  # noqa: BLE001 - the spinner stops by itself later
                 logger.info("telegram: answerCallbackQuery failed")
-        return (await core.process(inbound)).replies
+        return converted
 
     # ------------------------------------------------------------------ receiving
     def to_inbound(self, update: Any) -> tuple[Inbound, int | str] | None:
@@ -346,20 +352,11 @@ class TelegramAgent:
         if update is None:
             return
         try:
-            converted = (
-                await asyncio.to_thread(self.to_inbound, update)
-                if self._callbacks.shared
-                else self.to_inbound(update)
-            )
+            converted = await self._accept(update)
             if converted is None:
                 logger.debug("telegram: ignored an update without a private message")
                 return
             inbound, chat_id = converted
-            if update.callback_query is not None:
-                try:
-                    await self.bot.answer_callback_query(update.callback_query.id)
-                except Exception:  # noqa: BLE001 - the spinner stops by itself later
-                    logger.info("telegram: answerCallbackQuery failed")
             outcome = await core.handle(inbound)
             if outcome.replies:
                 await self.send(chat_id, outcome.replies)
