@@ -137,8 +137,8 @@ class RowInsert:
     processor (what a Core ``execute`` would send, byte for byte).
 
     Every report goes through two or three of these in its one transaction. On this machine a
-    Core ``execute`` costs 60-90 us of CPU a statement (cache lookup, parameter set-up, result
-    object, events) and this about 10 us; with a fast disk the CPU bounds the insert rate
+    Core ``execute`` of the same statement costs 26-29 us of CPU (cache lookup, parameter set-up,
+    result object, events) and this 9-15 us; with a fast disk the CPU bounds the insert rate
     (bench/store_bench.py). A database error is raised as SQLAlchemy's (``IntegrityError``...).
     """
 
