@@ -31,6 +31,7 @@ __all__ = [
     "PHOTO_REQUEST_MAX_BYTES",
     "PHOTO_ROUTES",
     "REQUEST_MAX_BYTES",
+    "create_actions_app",
     "install_body_limits",
     "serve_actions",
     "service_environment",
@@ -81,6 +82,32 @@ def install_body_limits(app: Sanic) -> None:
     app.signal("http.routing.after")(larger_for_photos)
 
 
+def create_actions_app() -> Sanic:
+    """rasa_sdk's app on ``actions/`` whose executor fills in the model's domain when a call
+    comes without it (Rasa's selective domain, :mod:`bot.action_domain`); the newest model's
+    domain is read in a worker thread when the server starts."""
+    import asyncio
+
+    from rasa_sdk import endpoint
+
+    from bot.action_domain import DomainFillingExecutor, preload
+
+    original = endpoint.ActionExecutor
+    endpoint.ActionExecutor = DomainFillingExecutor  # type: ignore[misc]
+    try:
+        app = endpoint.create_app("actions", cors_origins=None)
+    finally:
+        endpoint.ActionExecutor = original  # type: ignore[misc]
+
+    async def read_domain(_app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+        from bot.settings import get_settings
+
+        loop.run_in_executor(None, preload, get_settings().models_dir)  # not awaited
+
+    app.register_listener(read_domain, "before_server_start")
+    return app
+
+
 def serve_actions(port: int) -> None:
     """Run rasa_sdk's action server on ``actions/`` at 127.0.0.1:``port`` (blocks).
 
@@ -92,7 +119,6 @@ def serve_actions(port: int) -> None:
 
     from rasa_sdk import utils
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
-    from rasa_sdk.endpoint import create_app
     from rasa_sdk.plugin import plugin_manager
     from sanic.exceptions import PayloadTooLarge
     from sanic.response import HTTPResponse, json
@@ -102,7 +128,7 @@ def serve_actions(port: int) -> None:
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, logging.INFO, None
     )
     utils.update_sanic_log_level()
-    app = create_app("actions", cors_origins=None)
+    app = create_actions_app()
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     app.config.REQUEST_MAX_SIZE = REQUEST_MAX_BYTES
 

@@ -91,7 +91,12 @@ def write_endpoints(settings: Settings) -> Path:
 
     endpoints: dict = {
         # the action server listens on loopback only, whatever BOSAI_HOST says (bot/limits.py)
-        "action_endpoint": {"url": f"http://{ACTION_SERVER_HOST}:{settings.action_port}/webhook"}
+        "action_endpoint": {
+            "url": f"http://{ACTION_SERVER_HOST}:{settings.action_port}/webhook",
+            # the domain is not posted with every action call; our action server reads it from
+            # the model archive (bot/action_domain.py)
+            "enable_selective_domain": True,
+        }
     }
     tracker_url = settings.tracker_store_url
     if tracker_url:
