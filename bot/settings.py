@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     telegram_notice_chat_id: str | None = Field(None, env="TELEGRAM_NOTICE_CHAT_ID")
     rest_token: SecretStr | None = Field(None, env="BOSAI_REST_TOKEN")
     rate_limit_per_minute: int = Field(20, env="BOSAI_RATE_LIMIT_PER_MINUTE", ge=0, le=100_000)
+    widget_sessions_per_minute: int = Field(
+        30, env="BOSAI_WIDGET_SESSIONS_PER_MINUTE", ge=0, le=100_000
+    )
 
     class Config:
         frozen = True

@@ -1,4 +1,5 @@
-"""Per-resident message rate limit, shared by every channel (LINE, Telegram, widget, REST).
+"""Per-resident message rate limit, shared by every channel (LINE, Telegram, widget, REST), and
+the per-address limit on new widget sessions (:class:`SessionLimiter`).
 
 A resident (a pseudonymous sender id, :mod:`bot.identity`) may send
 ``BOSAI_RATE_LIMIT_PER_MINUTE`` messages (default 20; 0 turns the limit off) in any 60 seconds;
@@ -34,13 +35,17 @@ class MessageLimiter:
         Where the counters live; None builds a :class:`SharedState` on ``REDIS_URL``.
     """
 
-    def __init__(self, per_minute: int | None = None, state: SharedState | None = None) -> None:
-        if per_minute is None:
-            from bot.settings import get_settings
+    prefix = "msg:"
 
-            per_minute = get_settings().rate_limit_per_minute
-        self.per_minute = per_minute
+    def __init__(self, per_minute: int | None = None, state: SharedState | None = None) -> None:
+        self.per_minute = self.default_per_minute() if per_minute is None else per_minute
         self._state = state
+
+    @staticmethod
+    def default_per_minute() -> int:
+        from bot.settings import get_settings
+
+        return get_settings().rate_limit_per_minute
 
     @property
     def state(self) -> SharedState:
@@ -53,9 +58,34 @@ class MessageLimiter:
         if self.per_minute <= 0:
             return True
         state = self.state
-        key = "msg:" + sender
+        key = self.prefix + sender
         if state.shared:  # a Redis round trip: keep it off the event loop
             over = await asyncio.to_thread(state.over_limit, key, self.per_minute, WINDOW_SECONDS)
         else:
             over = state.over_limit(key, self.per_minute, WINDOW_SECONDS)
         return not over
+
+
+SESSIONS_LIMITED_TEXT = (
+    "このネットワークから短い時間にたくさんの会話が始まったため、新しい会話を始められませんでした。"
+    "1分ほど待ってから、ページを読み込み直してください。\n"
+    "命に関わる緊急時は、消防・救急は119、警察は110に電話してください。"
+)
+
+
+
+class SessionLimiter(MessageLimiter):
+    """Counts the new widget sessions started from one network address (:meth:`allow` with the
+    address: False when ``per_minute`` were already started from it within 60 s). Sessions
+    already issued are never counted or refused. ``per_minute`` None means
+    ``settings.widget_sessions_per_minute``; 0 = off. Shared through Redis like the message
+    limit; a shelter full of residents behind one address is why the default (30) is far above
+    what one browser needs (1)."""
+
+    prefix = "session:"
+
+    @staticmethod
+    def default_per_minute() -> int:
+        from bot.settings import get_settings
+
+        return get_settings().widget_sessions_per_minute

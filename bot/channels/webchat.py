@@ -25,7 +25,12 @@ Register in ``credentials.yml`` as ``bot.channels.webchat.WebchatInput`` (same o
   id the server did not sign (or that expired) is replaced by a fresh signed one. The session is
   bound to the socket: ``user_uttered`` uses the session this socket was confirmed, and a
   message naming another ``session_id`` is ignored. Rasa sees ``socketio:<hash of the nonce>``
-  (:mod:`bot.identity`), and the replies go to the socket.io room of that sender only.
+  (:mod:`bot.identity`), and the replies go to the socket.io room of that sender only;
+- **new sessions per address**: at most ``BOSAI_WIDGET_SESSIONS_PER_MINUTE`` new signed sessions
+  per client address (Sanic's ``remote_addr``, so ``SANIC_REAL_IP_HEADER`` behind a proxy, else
+  the peer) in any 60 s (:class:`~bot.channels.limits.SessionLimiter`, shared through Redis);
+  over it the socket gets :data:`~bot.channels.limits.SESSIONS_LIMITED_TEXT` and no session. A
+  session id the server signed before is never counted or refused.
 """
 
 from __future__ import annotations
@@ -53,7 +58,12 @@ from bot.channels.core import (
     check_payload,
     strip_controls,
 )
-from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
+from bot.channels.limits import (
+    RATE_LIMITED_TEXT,
+    SESSIONS_LIMITED_TEXT,
+    MessageLimiter,
+    SessionLimiter,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +145,7 @@ class WebchatInput(SocketIOInput):
         store_factory: Callable[[], Any] | None = None,
         secret: bytes | None = None,
         limiter: MessageLimiter | None = None,
+        session_limiter: SessionLimiter | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
@@ -143,8 +154,11 @@ class WebchatInput(SocketIOInput):
         self._secret = secret
         self._signer: SessionSigner | None = None
         self._limiter = limiter
+        self._session_limiter = session_limiter
         #: socket id -> (signed session id, sender); a socket speaks only for its own session
         self._bound: dict[str, tuple[str, str]] = {}
+        #: socket id -> the client's address (for the new-session limit)
+        self._address: dict[str, str] = {}
 
     @property
     def secret(self) -> bytes:
@@ -166,6 +180,12 @@ class WebchatInput(SocketIOInput):
         if self._limiter is None:
             self._limiter = MessageLimiter()
         return self._limiter
+
+    @property
+    def session_limiter(self) -> SessionLimiter:
+        if self._session_limiter is None:
+            self._session_limiter = SessionLimiter()
+        return self._session_limiter
 
     def sender_for(self, nonce: str) -> str:
         """``socketio:<hash>`` for a session nonce (or a socket id without persistence)."""
@@ -203,12 +223,29 @@ class WebchatInput(SocketIOInput):
             # engine.io is attached to the app itself, outside this blueprint's middleware
             app.register_middleware(self._engineio_answers_cors, "request")
 
+        rasa_connect = sio.handlers.get(namespace, {}).get("connect")
+
+        async def connect(sid: str, environ: dict, auth: Any = None) -> Any:
+            request = environ.get("sanic.request")
+            address = (request.remote_addr or request.ip) if request is not None else ""
+            self._address[sid] = address or "unknown"
+            return await rasa_connect(sid, environ, auth) if rasa_connect else True
+
         async def session_request(sid: str, data: Any = None, *_: Any) -> None:
             given = data.get("session_id") if isinstance(data, dict) else None
             nonce = self.signer.nonce(given) if self.session_persistence else None
             if nonce is None:
                 if self.session_persistence and given:
                     logger.info("webchat: a session id this server did not sign was replaced")
+                if not await self.session_limiter.allow(self._address.get(sid, "unknown")):
+                    logger.info("webchat: an address is over the new-session limit")
+                    await sio.emit(
+                        self.bot_message_evt,
+                        {"text": SESSIONS_LIMITED_TEXT},
+                        room=sid,
+                        namespace=namespace,
+                    )
+                    return
                 session_id = self.signer.issue() if self.session_persistence else sid
                 nonce = self.signer.nonce(session_id) if self.session_persistence else sid
             else:
@@ -224,6 +261,7 @@ class WebchatInput(SocketIOInput):
 
         async def disconnect(sid: str) -> None:
             self._bound.pop(sid, None)
+            self._address.pop(sid, None)
 
         async def handle_message(sid: str, data: Any = None, *_: Any) -> None:
             if not isinstance(data, dict):
@@ -256,6 +294,7 @@ class WebchatInput(SocketIOInput):
             )
             await on_new_message(message)
 
+        sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)
