@@ -119,6 +119,19 @@ RULE_THREATS = {
     "sandbank": "中洲に人が取り残されてる",
     "swept into (English)": "a kid got swept into the canal",
     "people under it (English)": "the wall fell, someone is under it",
+    # batch 6
+    "found on opening (discovery たら)": "ドアを開けたら煙が入ってきた、寝たきりの母がいる",
+    "not back, heavy rain": "畑を見に行った父が帰らない、雨がすごい",
+    "age by decade": "80代の父がまだ家にいる、水が上がってきた",
+    "fire spreading to bedding": "ストーブの火がカーテンに燃え移った",
+    "face drooping": "祖父の顔の右側が下がってる",
+    "weak breathing": "息が弱い",
+    "collapsed, not breathing (English)": "my father collapsed and isn't breathing normally",
+    "cannot get upstairs": "足の悪い母が2階に上がれず、泥水が入ってきた",
+    "no answer when called": "トイレの戸をたたいても返事がない",
+    "lift stopped with people inside": "エレベーターが止まって中に子どもがいる",
+    "mountain rumbling": "裏の山から変な音がしてる、高齢の祖母と二人",
+    "relative, no contact, collapse": "祖父の家が土砂で潰れた、祖父と連絡なし",
 }
 
 RULE_LOOKALIKES = {
@@ -153,6 +166,13 @@ RULE_LOOKALIKES = {
     "please help me understand (English)": "please help me find the shelter",
     "we're fine (English)": "we can't get out of the parking lot, but we're fine",
     "the writer's business": "1階の倉庫が冠水して営業できない",
+    # batch 6
+    "けが inside 片付け": "家具が倒れて片付けが大変",
+    "pulled out already": "用水路に落ちた車はもう引き上げられた",
+    "an advisory": "大雨で土砂崩れの注意報が出てる",
+    "sent by mistake": "さっきの「助けて」は誤送信です、すみません",
+    "we are fine (English)": "the roof leaked but we are fine",
+    "a condition, not a discovery": "もし帰ったら家が流されてたらどうしよう",
 }
 
 
@@ -302,6 +322,12 @@ def test_component_drops_an_emergency_whose_worry_is_a_business() -> None:
         "the kids are crying because they are bored",
         "we left the car before the water came, all fine",
         "立ち往生してる人を助けたい、何を持っていけば",  # a denied `unable` word
+        "遠くに煙が見える、うちまで来ますか？",  # will it come here (not_now)
+        "子どもが咳をしてる、マスクありますか",  # a supply
+        "看板が飛びそう",  # a small thing (property_only)
+        "水が玄関に入ってきたけど、さっき止まった",
+        "胸が痛くなるニュースばかり",  # figurative
+        "we smelled smoke, we are outside now",
     ],
 )
 def test_component_drops_the_model_emergency_for_a_message_about_later_or_over(
