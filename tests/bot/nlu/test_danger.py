@@ -132,6 +132,20 @@ RULE_THREATS = {
     "lift stopped with people inside": "エレベーターが止まって中に子どもがいる",
     "mountain rumbling": "裏の山から変な音がしてる、高齢の祖母と二人",
     "relative, no contact, collapse": "祖父の家が土砂で潰れた、祖父と連絡なし",
+    # batch 7
+    "driver's seat + water level without a verb": "母がまだ助手席、水がシートの下まで",
+    "watching from upstairs + rising": "2階から見てるけど水が1階の天井近くまで来た",
+    "incubator power": "保育器のバッテリーがもたない",
+    "fell while repairing the roof": "父が屋根の修理中に落ちた",
+    "leg bent the wrong way": "足が変な方向に曲がってる",
+    "window and door will not open": "雪で玄関も窓も開かない",
+    "top of the staircase": "水が階段の一番上まで",
+    "dialect: collapsed": "かあちゃんが台所で倒れとる",
+    "clothes caught fire": "祖母の服に火がついた",
+    "not back, river overflowing (English)": "my son hasn't come back and the river is overflowing",
+    "floating face down (English)": "someone floating face down near the pier",
+    "blood everywhere (English)": "he cut his leg, blood everywhere",
+    "fell in a canal (English)": "a girl fell in the drainage canal",
 }
 
 RULE_LOOKALIKES = {
@@ -173,6 +187,10 @@ RULE_LOOKALIKES = {
     "sent by mistake": "さっきの「助けて」は誤送信です、すみません",
     "we are fine (English)": "the roof leaked but we are fine",
     "a condition, not a discovery": "もし帰ったら家が流されてたらどうしよう",
+    # batch 7
+    "a few steps up, nobody said": "階段の2段目まで水",
+    "tiles fell from the roof": "屋根から瓦が落ちた",
+    "answering now (English)": "my son came back and is answering his phone now",
 }
 
 
