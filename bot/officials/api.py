@@ -240,7 +240,7 @@ async def add_photo(request: Request, report_id: str) -> HTTPResponse:
 
 
 @blueprint.get("/photos/<ref>")
-@require_role("viewer")
+@require_role("operator")  # a photo can show a face or a house number (docs/privacy.md)
 async def get_photo(request: Request, ref: str) -> HTTPResponse:
     store = store_of(request.app)
 

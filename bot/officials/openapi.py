@@ -121,8 +121,8 @@ OPERATIONS: tuple[Op, ...] = (
     Op(
         "get",
         "/api/v1/photos/{ref}",
-        "A report photo",
-        "viewer",
+        "A report photo (not for viewers: it may show a face or a house number)",
+        "operator",
         errors={404: "no such photo"},
         extra_content={t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES},
     ),

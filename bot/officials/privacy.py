@@ -2,8 +2,11 @@
 
 - **viewer**: a report's place is rounded to 3 decimals (about 100 m) and free text that may
   carry an address or a name is left out: the resident's description (``text``), the written
-  place (``place_text``) and officials' notes in the status history are null. The text search
-  ``q`` (which would reveal the text) needs the operator role. The inbox is operator-only.
+  place (``place_text``) and officials' notes in the status history are null. Photos (a face,
+  a house number, a name plate) are left out too: ``photos`` and ``photo_urls`` are empty,
+  ``photo_count`` says how many there are, and ``GET /api/v1/photos/{ref}`` needs the operator
+  role. The text search ``q`` (which would reveal the text) needs the operator role. The inbox
+  is operator-only.
 - **operator**, **admin**: everything, exact.
 
 An export is a list request that asks for a file format (``format=csv`` or ``format=geojson``)
@@ -56,7 +59,7 @@ class ViewerReport:
 
     def to_dict(self) -> dict[str, Any]:
         data = self._report.to_dict()
-        data.update(lat=self.lat, lon=self.lon, text=None, place_text=None)
+        data.update(lat=self.lat, lon=self.lon, text=None, place_text=None, photos=[])
         return data
 
 

@@ -95,8 +95,11 @@ class Report(Out):
     received_at: datetime
     updated_at: datetime
     duplicate_of: int | None = Field(...)
-    photos: list[str]
-    photo_urls: list[str]
+    photos: list[str] = Field(..., description="photo refs; empty for viewers")
+    photo_urls: list[str] = Field(
+        ..., description="where operators fetch the photos; empty for viewers"
+    )
+    photo_count: int = Field(..., ge=0, description="how many photos (viewers too)")
     history: list[StatusLogEntry] | None = Field(
         None, description="the audit log (one report, and after a status change)"
     )

@@ -41,7 +41,9 @@ def report_properties(report: Report) -> dict[str, Any]:
     props["category_label"] = vocab.CATEGORIES.get(report.category, report.category)
     props["status_label"] = vocab.REPORT_STATUSES.get(report.status, report.status)
     props["urgency_label"] = vocab.URGENCIES.get(report.urgency, report.urgency)
-    props["photo_urls"] = [f"/api/v1/photos/{ref}" for ref in report.photo_refs]
+    # a viewer's report lists no photos (bot/officials/privacy.py) but says how many there are
+    props["photo_urls"] = [f"/api/v1/photos/{ref}" for ref in props["photos"]]
+    props["photo_count"] = len(report.photo_refs)
     return props
 
 

@@ -378,10 +378,12 @@ def test_photos_only_for_officials(api: Api) -> None:
     )
     assert up.status_code == 201, up.text
     url = up.json()["url"]
-    assert api.get(f"/api/v1/reports/{ids['flood']}").json()["report"]["photo_urls"] == [url]
-    got = api.get(url)
+    detail = api.get(f"/api/v1/reports/{ids['flood']}", role="operator").json()["report"]
+    assert detail["photo_urls"] == [url] and detail["photo_count"] == 1
+    got = api.get(url, role="operator")
     assert got.content == png and got.headers["content-type"] == "image/png"
     assert_error(api.get(url, role=None), 401)
+    assert_error(api.get(url, role="viewer"), 403, "operator")  # docs/privacy.md
     assert_error(
         api.request(
             "POST",
@@ -392,8 +394,8 @@ def test_photos_only_for_officials(api: Api) -> None:
         ),
         415,
     )
-    assert_error(api.get("/api/v1/photos/..%2F..%2Freports.db"), 400, "photo ref")
-    assert_error(api.get("/api/v1/photos/" + "0" * 64 + ".png"), 404)
+    assert_error(api.get("/api/v1/photos/..%2F..%2Freports.db", role="operator"), 400, "photo ref")
+    assert_error(api.get("/api/v1/photos/" + "0" * 64 + ".png", role="operator"), 404)
 
 
 # ---------------------------------------------------------------- evacuees

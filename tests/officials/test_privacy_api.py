@@ -147,3 +147,33 @@ def test_admins_read_the_audit_log(api: Api) -> None:
     for role in ("viewer", "operator"):
         assert_error(api.get("/api/v1/audit", role=role), 403, "admin")
     assert_error(api.get("/api/v1/audit", role="admin", params={"limit": 0}), 400, "limit")
+
+
+def test_viewer_gets_no_photo_only_how_many(api: Api) -> None:
+    """A photo can show a face or a house number: viewers get neither its bytes nor its ref."""
+    rid = _report(api)
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+    up = api.request(
+        "POST",
+        f"/api/v1/reports/{rid}/photos",
+        role="operator",
+        data=jpeg,
+        headers={"Content-Type": "image/jpeg"},
+    )
+    assert up.status_code == 201, up.text
+    url, ref = up.json()["url"], up.json()["photo"]
+    for viewed in (
+        api.get(f"/api/v1/reports/{rid}", role="viewer").json()["report"],
+        api.get("/api/v1/reports", role="viewer").json()["features"][0]["properties"],
+        api.get("/api/v1/reports", role="viewer", params={"format": "geojson"}).json()[
+            "features"
+        ][0]["properties"],
+    ):
+        assert (viewed["photos"], viewed["photo_urls"], viewed["photo_count"]) == ([], [], 1)
+    csv_text = api.get("/api/v1/reports", role="viewer", params={"format": "csv"}).text
+    assert ref not in csv_text
+    assert_error(api.get(url, role="viewer"), 403, "operator")
+    for role in ("operator", "admin"):
+        detail = api.get(f"/api/v1/reports/{rid}", role=role).json()["report"]
+        assert (detail["photos"], detail["photo_urls"], detail["photo_count"]) == ([ref], [url], 1)
+        assert api.get(url, role=role).content.startswith(b"\xff\xd8")

@@ -206,6 +206,10 @@
     field(dl, "経路", r.channel);
     field(dl, "重複元", r.duplicate_of ? "#" + r.duplicate_of : null);
     var photos = $("d-photos"); clear(photos);
+    // viewers get no photos (a face or a house number), only how many there are
+    if (r.photo_count && !(r.photo_urls || []).length) {
+      photos.appendChild(el("p", { text: "写真 " + r.photo_count + " 枚（閲覧者の権限では表示されません）" }));
+    }
     (r.photo_urls || []).forEach(function (url) {
       api(url).then(function (resp) { return resp.ok ? resp.blob() : null; }).then(function (blob) {
         if (!blob) return;
