@@ -71,8 +71,8 @@ def resident_of(secret: bytes, channel: str, sender: str) -> str:
 
 
 def derived_key(secret: bytes, purpose: str) -> bytes:
-    """A key for one purpose (widget sessions, the polling relay) derived from the resident
-    secret, so that one secret per installation is enough and the purposes never share a key."""
+    """A key for one purpose (widget sessions) derived from the resident secret, so that one
+    secret per installation is enough and the purposes never share a key."""
     return hmac.new(secret, f"bosai:{purpose}".encode(), hashlib.sha256).digest()
 
 

@@ -11,7 +11,6 @@ from rasa.core.run import create_http_input_channels
 from sanic import Sanic
 
 from bot.channels.line import LineInput
-from bot.channels.relay import RelayInput
 from bot.channels.rest import TokenRestInput
 from bot.channels.telegram import TelegramInput
 from bot.channels.webchat import WebchatInput
@@ -29,7 +28,7 @@ def test_credentials_with_empty_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.setenv(name, "")
     channels = create_http_input_channels(None, str(CREDENTIALS))
     by_type = {type(c): c for c in channels}
-    assert set(by_type) == {TokenRestInput, RelayInput, WebchatInput, LineInput, TelegramInput}
+    assert set(by_type) == {TokenRestInput, WebchatInput, LineInput, TelegramInput}
     assert not by_type[TokenRestInput].enabled  # type: ignore[attr-defined]
     line, telegram, web = by_type[LineInput], by_type[TelegramInput], by_type[WebchatInput]
     assert isinstance(line, LineInput) and not line.enabled
@@ -44,7 +43,9 @@ def test_credentials_with_empty_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
     app = Sanic(f"creds_{uuid.uuid4().hex[:8]}")
     register(channels, app, route="/webhooks/")
     paths = {r.path for r in app.router.routes}
-    assert {"webhooks/line/webhook", "webhooks/telegram/webhook", "webhooks/relay/webhook"} <= paths
+    assert {"webhooks/line/webhook", "webhooks/telegram/webhook"} <= paths
+    # bosai telegram-poll stores updates in the intake: no relay into Rasa is served
+    assert "webhooks/relay/webhook" not in paths
     assert "socket.io" in paths
     # without BOSAI_REST_TOKEN the REST channel is not served at all
     assert not any(p.startswith("webhooks/rest") for p in paths)
