@@ -148,7 +148,8 @@ def build_services(settings: Settings, model: Path) -> list[Service]:
             cmd=[
                 py, "-m", "rasa", "run",
                 "--model", str(model),
-                "--enable-api", "--auth-token", rasa_token,
+                # one argument: a random token may begin with "-" (argparse took it for an option)
+                "--enable-api", f"--auth-token={rasa_token}",
                 "--cors", *cors,
                 "--credentials", str(settings.credentials_file),
                 "--endpoints", str(endpoints),
