@@ -346,6 +346,10 @@ def test_component_drops_an_emergency_whose_worry_is_a_business() -> None:
         "水が玄関に入ってきたけど、さっき止まった",
         "胸が痛くなるニュースばかり",  # figurative
         "we smelled smoke, we are outside now",
+        "倒れた塀の片付けを手伝ってほしい",  # cleaning up (not_now)
+        "雨漏りの修理をお願いできる業者は",
+        "消防団の皆さんにお礼を言いたい",  # thanks
+        "logs floating in the river near the bridge",  # things, not people
     ],
 )
 def test_component_drops_the_model_emergency_for_a_message_about_later_or_over(
