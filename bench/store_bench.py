@@ -16,13 +16,20 @@ Prints figures; not a test. Run under the shared lock:
    (limit 100, GeoJSON) against the live officials' app on loopback; p50/p95/p99 in ms.
 Targets (issue 4): 1,000 inserts/s; p95 < 100 ms.
 
-Where the time went (issue 12, measured with cProfile on this 2-core machine): a report insert is
-one fsync (``sqlite3.Connection.commit``: 79 % of the wall time on the shared disk) plus about
-0.45 ms of CPU, of which SQLAlchemy regenerating the cache key of a freshly built ``insert()``
-was about 40 % and building the returned ``Report`` through the ORM constructor about 25 %; both
-were cut (prebuilt statements, ``set_committed_value``). The module split itself changed nothing
-(old and new code in alternating runs: ratio 0.98). The map query read every report of the
-24 h window from the table to test its position; migration 0007 puts lat/lon in the time index.
+Where the time went (issue 12, cProfile and strace on this 2-core machine): a report is one
+transaction and one fdatasync of the WAL (strace: 1,049 for 1,050 reports, as many as sqlite3
+alone), so on the shared disk the commit is most of the wall time; synchronous=FULL stays (a
+stored report survives power loss). The rest is CPU. With synchronous=OFF the store took
+163-171 us a report against 36 us for sqlite3 alone: SQLAlchemy's Core ``execute`` (cache
+lookup, parameter set-up, result object: 26-29 us a statement, three statements a report), the
+connection from the pool, and building the returned ``Report`` with one
+``set_committed_value`` per column (37 us). Now the
+rows go in through SQL compiled once per dialect and run on the DBAPI cursor with the column
+types' own bind processors (``RowInsert`` in bot/store/reports.py), and the ``Report`` is filled
+as the ORM's loader fills it: 88-89 us a report (old and new code alternating, 3 pairs). Before,
+prebuilt statements had cut the cache-key generation; the module split itself changed nothing
+(old and new code alternating: ratio 0.98). The map query read every report of the 24 h window
+to test its position; migration 0007 puts lat/lon in the time index.
 """
 
 from __future__ import annotations
