@@ -25,7 +25,7 @@ lookup, parameter set-up, result object: 26-29 us a statement, three statements 
 connection from the pool, and building the returned ``Report`` with one
 ``set_committed_value`` per column (37 us). Now the
 rows go in through SQL compiled once per dialect and run on the DBAPI cursor with the column
-types' own bind processors (``RowInsert`` in bot/store/reports.py), and the ``Report`` is filled
+types' own bind processors (``RowInsert`` in bot/store/database.py), and the ``Report`` is filled
 as the ORM's loader fills it: 88-89 us a report (old and new code alternating, 3 pairs). Before,
 prebuilt statements had cut the cache-key generation; the module split itself changed nothing
 (old and new code alternating: ratio 0.98). The map query read every report of the 24 h window

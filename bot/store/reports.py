@@ -3,7 +3,7 @@ status moves, photos attached, listing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Table,
     UniqueConstraint,
     and_,
     func,
@@ -21,13 +20,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import class_mapper
 
 from bot.store import validation as v
 from bot.store import vocab
-from bot.store.database import Database
+from bot.store.database import Database, RowInsert
 from bot.store.errors import InvalidInput, InvalidTransition, NotFound
 from bot.store.models import Base, Report, ReportPhoto, ReportStatusChange, utcnow
 from bot.store.paging import decode_cursor, encode_cursor, keyset_after, like_escape
@@ -129,56 +128,6 @@ REPORT_KEYS = (
     "updated_at",
     "duplicate_of",
 )
-
-
-class RowInsert:
-    """One INSERT of fixed columns, compiled once per dialect by SQLAlchemy and run on the DBAPI
-    cursor of the caller's connection, each value converted by the column type's own bind
-    processor (what a Core ``execute`` would send, byte for byte).
-
-    Every report goes through two or three of these in its one transaction. On this machine a
-    Core ``execute`` of the same statement costs 26-29 us of CPU (cache lookup, parameter set-up,
-    result object, events) and this 9-15 us; with a fast disk the CPU bounds the insert rate
-    (bench/store_bench.py). A database error is raised as SQLAlchemy's (``IntegrityError``...).
-    """
-
-    def __init__(self, table: Table, keys: Sequence[str], *, returns_id: bool = False) -> None:
-        self.table, self.keys, self.returns_id = table, tuple(keys), returns_id
-        self._compiled: dict[Any, tuple[str, bool, list[tuple[str, Any]]]] = {}
-
-    def _for(self, dialect: Dialect) -> tuple[str, bool, list[tuple[str, Any]]]:
-        key = (dialect.name, dialect.driver, dialect.paramstyle)
-        if key not in self._compiled:
-            stmt = insert(self.table)
-            use_rowid = dialect.name == "sqlite"  # SQLite (SQLAlchemy 1.4): no RETURNING
-            if self.returns_id and not use_rowid:
-                stmt = stmt.returning(self.table.c.id)
-            compiled = stmt.compile(dialect=dialect, column_keys=list(self.keys))
-            order = compiled.positiontup or list(self.keys)
-            if sorted(order) != sorted(self.keys):  # bind names are the column keys
-                raise ValueError(f"unexpected bind names {order} for {self.keys}")
-            processors = [
-                (k, self.table.c[k].type.dialect_impl(dialect).bind_processor(dialect))
-                for k in order
-            ]
-            self._compiled[key] = (compiled.string, use_rowid, processors)
-        return self._compiled[key]
-
-    def __call__(self, conn: Connection, values: Mapping[str, Any]) -> int | None:
-        """Insert one row on ``conn`` (in its transaction); the new ``id`` if ``returns_id``."""
-        sql, use_rowid, processors = self._for(conn.dialect)
-        converted = [(k, values[k] if p is None else p(values[k])) for k, p in processors]
-        params: Any = [v for _, v in converted] if conn.dialect.positional else dict(converted)
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(sql, params)
-            if not self.returns_id:
-                return None
-            return int(cursor.lastrowid if use_rowid else cursor.fetchone()[0])
-        except conn.dialect.dbapi.Error as exc:
-            raise DBAPIError.instance(sql, params, exc, conn.dialect.dbapi.Error) from exc
-        finally:
-            cursor.close()
 
 
 STATUS_CHANGE_KEYS = ("report_id", "old_status", "new_status", "by", "note", "duplicate_of", "at")

@@ -1,4 +1,4 @@
-"""The report hot path (``bot.store.reports.RowInsert``: SQL compiled once by SQLAlchemy, run on
+"""The report hot path (``bot.store.database.RowInsert``: SQL compiled once by SQLAlchemy, run on
 the DBAPI cursor with the column types' bind processors) stores exactly what a Core insert of the
 same row stores, on SQLite and on PostgreSQL."""
 
