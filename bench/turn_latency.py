@@ -65,11 +65,15 @@ def time_training() -> float:
         return time.perf_counter() - started
 
 
-def cold_start(var: Path) -> tuple[float, float, str, Any]:
-    """Launch ``bosai run``; seconds to the first REST answer and to "ready", the ready line."""
+def cold_start(var: Path, speedups: str | None) -> tuple[float, float, float, str, Any]:
+    """Launch ``bosai run``; seconds to the first REST answer and to "ready", the CPU seconds
+    until the first answer, the ready line."""
     from tests.conftest import launch_stack, wait_ready
 
-    stack = launch_stack(var, {"BOSAI_REST_TOKEN": REST_TOKEN})
+    env = {"BOSAI_REST_TOKEN": REST_TOKEN}
+    if speedups is not None:
+        env["BOSAI_RASA_SPEEDUPS"] = speedups
+    stack = launch_stack(var, env)
     started = time.perf_counter()
     url = f"{stack.rasa_url}/webhooks/rest/webhook"
     while True:
@@ -90,7 +94,7 @@ def cold_start(var: Path) -> tuple[float, float, str, Any]:
     wait_ready(stack)
     ready = time.perf_counter() - started
     line = next((x.strip() for x in stack.output if x.startswith("All services ready")), "")
-    return first, ready, line, stack
+    return first, ready, cpu, line, stack
 
 
 def main() -> int:
@@ -98,6 +102,11 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--cold", type=int, default=1, help="cold starts to measure (median)")
     parser.add_argument("--train", action="store_true", help="also time a forced training")
+    parser.add_argument(
+        "--speedups", default=None,
+        help="BOSAI_RASA_SPEEDUPS for the stack (bot/rasa_speedups.py): 'none', or some of "
+        "schema,spacy,eager (default: all)",
+    )
     args = parser.parse_args()
 
     if args.train:
@@ -105,19 +114,21 @@ def main() -> int:
 
     from tests.conftest import stop_stack
 
-    firsts, readies = [], []
+    firsts, readies, cpus = [], [], []
+    print(f"Rasa speedups: {args.speedups or 'all'}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bosai-bench-") as tmp:
         for i in range(args.cold):
-            first, ready, line, stack = cold_start(Path(tmp) / f"var{i}")
+            first, ready, cpu, line, stack = cold_start(Path(tmp) / f"var{i}", args.speedups)
             firsts.append(first)
             readies.append(ready)
+            cpus.append(cpu)
             print(f"cold start {i + 1}: first REST answer {first:.1f} s, supervisor ready "
                   f"{ready:.1f} s ({line})", flush=True)
             if i + 1 < args.cold:
                 stop_stack(stack)
         print(f"cold start (bosai run -> first REST answer), median of {args.cold}: "
-              f"{statistics.median(firsts):.1f} s; -> ready: {statistics.median(readies):.1f} s",
-              flush=True)
+              f"{statistics.median(firsts):.1f} s; -> ready: {statistics.median(readies):.1f} s; "
+              f"CPU until the first answer: {statistics.median(cpus):.1f} s", flush=True)
         try:
             url = f"{stack.rasa_url}/webhooks/rest/webhook"
             lat: list[float] = []

@@ -1,4 +1,25 @@
-"""One measured hot spot of Rasa 3.6 on our path, replaced by the same check done once.
+"""Measured hot spots of Rasa 3.6 on our path, each replaced by the same work done once.
+
+Three deviations from Rasa, installed by :func:`apply` in the Rasa server's process only (when
+our tracker store starts, :mod:`bot.tracker_cache`; never in training):
+
+1. The action server's answers are checked against a schema validator built once (below).
+2. ``SpacyNLP.load_model`` returns one loaded spaCy model per model name and process
+   (:func:`shared_spacy_model`): Rasa's predict graph has two ``SpacyNLP`` nodes
+   (``provide_SpacyNLP0`` hands the model to the tokenizer, ``run_SpacyNLP0`` parses the
+   messages), each built by ``SpacyNLP.create`` -> ``spacy.load``, so GiNZA was loaded twice at
+   every start. The loaded ``Language`` is only read at prediction (``nlp(text)``), so both
+   nodes can hold the same object.
+3. ``RasaModel.load`` (DIET, TED) builds the weights by one eager forward pass
+   (:func:`load_rasa_model`). Rasa builds the weights of a saved model by ``model.fit`` on one
+   example and then overwrites every weight from the checkpoint; in graph mode that fit first
+   converts and traces the whole training step (forward, gradients, Adam) with AutoGraph - the
+   largest part of the Rasa server's start - for a step whose result is thrown away. Rasa's own
+   loss function run eagerly on the same batch creates the same variables; the checkpoint is
+   then loaded (every existing variable must be restored from it) and the prediction function
+   traced exactly as before (``run_eagerly`` is put back, so predictions stay graph functions).
+   The whole training step run eagerly is not enough: Adam's slot variables are then created in
+   another order than in training and restoring them fails on TED (shape mismatch).
 
 Rasa checks every answer of the action server against its response schema with
 ``jsonschema.validate(result, schema)`` (``RemoteAction._validate_action_result``). That call first
@@ -9,23 +30,33 @@ call (the ``language`` slot's custom mapping). bench/profile_turn.py found it (d
 
 :func:`apply` replaces the method with one that checks the (constant) schema and builds the
 validator once, then validates each answer exactly as ``jsonschema.validate`` does (same
-validator class, ``best_match`` of the errors, the same message added to the error). It runs in
-the Rasa server's process when our tracker store starts (:mod:`bot.tracker_cache`).
+validator class, ``best_match`` of the errors, the same message added to the error).
+
+``tests/bot/test_rasa_speedups.py`` compares each with Rasa's own behaviour (same errors; the same
+spaCy object in both nodes; the same parse and the same action probabilities from the model loaded
+both ways). Figures: docs/performance.md, "Cold start".
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import threading
 from typing import Any
 
 from rasa.core.actions.action import RemoteAction
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.utils.tensorflow.models import RasaModel
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _applied = False
-#: Rasa's own method, kept for reference (tests compare both)
+#: Rasa's own methods, kept for reference (tests compare both)
 ORIGINAL = RemoteAction._validate_action_result
+ORIGINAL_SPACY_LOAD = SpacyNLP.load_model
+ORIGINAL_RASA_MODEL_LOAD: Any = RasaModel.__dict__["load"]  # the classmethod object
 
 
 @functools.lru_cache(maxsize=1)
@@ -55,10 +86,107 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     return True
 
 
-def apply() -> None:
-    """Install :func:`validate_action_result` on Rasa's ``RemoteAction`` (idempotent)."""
+@functools.cache
+def shared_spacy_model(spacy_model_name: str) -> SpacyModel:
+    """``SpacyNLP.load_model`` done once per model name in this process (same checks, same
+    errors: an error is not cached, so the next node raises it again)."""
+    return ORIGINAL_SPACY_LOAD(spacy_model_name)
+
+
+def load_rasa_model(
+    cls: Any,
+    model_file_name: str,
+    model_data_example: Any,
+    predict_data_example: Any = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """``RasaModel.load`` (rasa/utils/tensorflow/models.py, Rasa 3.6.21) with the weights built by
+    one eager forward pass instead of a traced training step; everything else as Rasa does it.
+
+    The pass is Rasa's own ``batch_loss`` on the same one-example batch ``model.fit`` gives
+    ``train_step``, so the same layers create the same variables; no gradients and no optimizer
+    step (the optimizer's slots are what a checkpoint would restore for further training only).
+    After ``load_weights`` every variable that exists must have been restored from the checkpoint
+    (``assert_existing_objects_matched``); if anything here fails, Rasa's own method loads the
+    model instead. Fine-tuning always uses Rasa's method (it trains on from the optimizer state).
+    """
+    original = ORIGINAL_RASA_MODEL_LOAD.__func__
+    if finetune_mode:
+        return original(
+            cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+            *args, **kwargs,
+        )
+    try:
+        import tensorflow as tf
+        from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+        from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+
+        model = cls(*args, **kwargs)
+        learning_rate = kwargs.get("config", {}).get(LEARNING_RATE, 0.001)
+        run_eagerly = kwargs.get("config", {}).get(RUN_EAGERLY)
+
+        def build_step(batch_in: Any) -> Any:
+            model._training = True  # as in RasaModel.train_step
+            model.batch_loss(batch_in)
+            model._training = None
+            return model._get_metric_results()
+
+        model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate), run_eagerly=True)
+        model.train_step = build_step
+        model.fit(RasaBatchDataGenerator(model_data_example, batch_size=1), verbose=False)
+        del model.train_step
+        model.run_eagerly = run_eagerly  # predictions: graph functions, as after Rasa's load
+        model.train_function = None
+        status = model.load_weights(model_file_name)
+        status.assert_existing_objects_matched()
+        status.expect_partial()  # the optimizer's slot values stay in the checkpoint
+    except Exception:  # noqa: BLE001 - any surprise: Rasa's own way, slower but known
+        logger.warning("eager weight building failed; loading %s Rasa's way", cls.__name__,
+                       exc_info=True)
+        return original(
+            cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+            *args, **kwargs,
+        )
+    # predict on one data example, as Rasa does: traces the prediction function now
+    if predict_data_example:
+        model.run_inference(predict_data_example)
+    return model
+
+
+#: the replacements by name; ``BOSAI_RASA_SPEEDUPS`` (comma-separated names, or ``none``) picks
+#: some of them - for measuring each one (bench/turn_latency.py ``--speedups``) and as a way back
+#: to Rasa's own behaviour should a Rasa upgrade break one. Default: all.
+NAMES = ("schema", "spacy", "eager")
+
+
+def selected(value: str | None) -> set[str]:
+    """The replacements that ``BOSAI_RASA_SPEEDUPS=value`` selects (unset or empty: all)."""
+    if value is None or not value.strip():
+        return set(NAMES)
+    names = {v.strip() for v in value.split(",") if v.strip()}
+    if names == {"none"}:
+        return set()
+    unknown = names - set(NAMES)
+    if unknown:
+        raise ValueError(f"BOSAI_RASA_SPEEDUPS: unknown {sorted(unknown)}; known: {NAMES}, none")
+    return names
+
+
+def apply(names: set[str] | None = None) -> None:
+    """Install the replacements above on Rasa's classes (idempotent; by default those that
+    ``BOSAI_RASA_SPEEDUPS`` selects)."""
     global _applied
     with _lock:
-        if not _applied:
+        if _applied:
+            return
+        if names is None:
+            names = selected(os.environ.get("BOSAI_RASA_SPEEDUPS"))
+        if "schema" in names:
             RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
-            _applied = True
+        if "spacy" in names:
+            SpacyNLP.load_model = staticmethod(shared_spacy_model)  # type: ignore[method-assign,assignment]
+        if "eager" in names:
+            RasaModel.load = classmethod(load_rasa_model)  # type: ignore[method-assign,assignment]
+        _applied = True
