@@ -59,7 +59,7 @@ pytest:
 	$(PY) -m pytest
 
 stories: ## rasa test on tests/test_stories.yml (fails on any prediction error)
-	$(PY) -m rasa test core --stories tests/test_stories.yml --model models \
+	$(PY) -m bot.rasa_cli test core --stories tests/test_stories.yml --model models \
 	  --fail-on-prediction-errors --out var/results/core 2>&1 | tail -n 30; \
 	  exit $${PIPESTATUS[0]}
 
