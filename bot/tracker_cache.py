@@ -52,9 +52,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from bot import rasa_speedups
+        from bot import rasa_speedups, session_bound
 
         rasa_speedups.apply()  # this runs in the Rasa server's process, at its start
+        session_bound.apply()  # a long continuous session starts a new one (bot/session_bound.py)
         self._cache: collections.OrderedDict[str, tuple[bytes, Fingerprint]] = (
             collections.OrderedDict()
         )
