@@ -185,6 +185,9 @@ def test_dashboard_end_to_end(api: Api, browser) -> None:
     # nor the residents' words, nor a search in them (docs/privacy.md)
     assert "駅前の道路が冠水しています" not in page.locator("#d-fields").inner_text()
     assert page.locator("#f-q").is_disabled()
+    # nor the photo (a face or a house number), only how many there are
+    page.wait_for_selector("#d-photos p:has-text('写真 1 枚')")
+    assert page.locator("#d-photos img").count() == 0
     context.close()
 
     assert dialogs == [], f"a script ran: {dialogs}"
