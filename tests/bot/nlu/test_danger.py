@@ -136,6 +136,7 @@ RULE_THREATS = {
     "driver's seat + water level without a verb": "母がまだ助手席、水がシートの下まで",
     "watching from upstairs + rising": "2階から見てるけど水が1階の天井近くまで来た",
     "incubator power": "保育器のバッテリーがもたない",
+    "oxygen machine battery": "父の酸素の機械のバッテリーが残り1時間",
     "fell while repairing the roof": "父が屋根の修理中に落ちた",
     "leg bent the wrong way": "足が変な方向に曲がってる",
     "window and door will not open": "雪で玄関も窓も開かない",
@@ -350,6 +351,8 @@ def test_component_drops_an_emergency_whose_worry_is_a_business() -> None:
         "雨漏りの修理をお願いできる業者は",
         "消防団の皆さんにお礼を言いたい",  # thanks
         "logs floating in the river near the bridge",  # things, not people
+        "携帯のバッテリー残り5%",  # the phone's battery, not a life-support machine
+        "水は床下まで、家族は2階",  # water only under the floor
     ],
 )
 def test_component_drops_the_model_emergency_for_a_message_about_later_or_over(
