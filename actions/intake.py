@@ -36,6 +36,8 @@ _TOLD = {
     "nlu_fallback": ("fallback", "utter_message_kept"),
     "out_of_scope": ("out_of_scope", "utter_message_kept"),
     "inform": ("unhandled", "utter_inform_kept"),  # an answer outside any form
+    # 「人と話したい」「ちゃんと人が見てる？」 and complaints the model reads as such: a person should see it.
+    "bot_challenge": ("wants_person", "utter_message_kept"),
 }
 # 「実家の父が…」「隣のおばあちゃんが…」: the report is about someone else, so the place asked is theirs.
 _SOMEONE_ELSE = re.compile(

@@ -35,6 +35,8 @@ INBOX_REASONS: dict[str, str] = {
     # yet; handled when it is stored, left here when the resident cancels or stops answering.
     "in_progress": "報告・登録の途中（未送信）",
     "unhandled": "未処理",
+    # 「人と話したい」「これ人が読んでるの」: the bot said it is a bot; a person should answer.
+    "wants_person": "職員との対話を希望",
 }
 
 # Actions written to the inbox's audit log.

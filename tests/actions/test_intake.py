@@ -39,6 +39,16 @@ def test_out_of_scope_message_is_kept(env, domain):
     assert row.reason == "out_of_scope" and not row.danger
 
 
+def test_a_resident_asking_for_a_person_is_kept_and_told(env, domain):
+    tracker = make_tracker(text="ちゃんと人が読んでるの？", intent="bot_challenge")
+    events, messages = run(ActionKeepMessage(), tracker, domain)
+    assert events == []
+    assert responses(messages) == ["utter_message_kept"]
+    (row,) = env.list_inbox(handled=False).items
+    assert row.text == "ちゃんと人が読んでるの？"
+    assert row.reason == "wants_person" and row.intent == "bot_challenge" and not row.danger
+
+
 def test_danger_message_is_kept_with_its_marks_and_place(env, domain):
     entities = [
         {"entity": "life_threat", "value": "stranded"},
