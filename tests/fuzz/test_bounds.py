@@ -117,7 +117,7 @@ def test_photo_uploads_take_a_photo_over_1_mib_and_nothing_over_their_bound(api:
     multipart = "multipart/form-data; boundary=b0undary"
     assert declared(api.url, "/widget/photo", too_big, multipart) == 413
     assert photo_files(api) == stored
-    assert len(api.get(f"/api/v1/reports/{report.id}").json()["report"]["photos"]) == 1
+    assert len(api.get(f"/api/v1/reports/{report.id}", role="operator").json()["report"]["photos"]) == 1
 
 
 def _listening(port: int) -> list[str]:
