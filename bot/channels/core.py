@@ -1,10 +1,10 @@
 """Platform-neutral bot core shared by the LINE, Telegram and web connectors.
 
 A connector (``line.py``, ``telegram.py``) verifies the platform's request, turns each platform
-event into an :class:`Inbound` and hands it to :class:`ChannelCore`. Webhook events were
-de-duplicated when the durable intake stored them (:meth:`ChannelCore.process`,
-:mod:`bot.channels.intake`); for the polling loop :meth:`ChannelCore.handle` de-duplicates on the
-platform's message id. The core validates and converts the event into the text Rasa
+event into an :class:`Inbound` and hands it to :class:`ChannelCore`. LINE and Telegram events
+(webhook or ``bosai telegram-poll``) were de-duplicated when the durable intake stored them
+(:meth:`ChannelCore.process`, :mod:`bot.channels.intake`); :meth:`ChannelCore.handle` also
+de-duplicates on the platform's message id, for a caller without the intake. The core validates and converts the event into the text Rasa
 understands, runs it through Rasa's ``on_new_message`` with a :class:`CollectingOutput` and
 returns the bot's answers as neutral :class:`BotReply` objects that the connector renders as
 platform messages (one reply call on LINE, ``sendMessage`` calls on Telegram).

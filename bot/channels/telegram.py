@@ -11,13 +11,14 @@ python-telegram-bot 22 is used for parsing (``Update.de_json``) and for sending 
 ``base_url``); its httpx client runs on whatever asyncio loop calls it (Sanic's uvloop included),
 and the bot object is created lazily inside the running loop.
 
-Both the webhook and ``bosai telegram-poll`` (:mod:`bot.channels.polling`) feed
-:class:`TelegramAgent`, which runs the shared :class:`~bot.channels.core.ChannelCore`. The
-webhook stores each update of a private chat (de-duplicated on ``update_id``) before it answers
-200 and the durable intake's workers (:mod:`bot.channels.intake`) process it and send the
-answers, one ``sendMessage`` at a time, remembering which went through; flood control
-(``RetryAfter``), 5xx and network errors are retried after the time Telegram asks for or with
-backoff. The polling loop de-duplicates on ``update_id`` in the core.
+The webhook and ``bosai telegram-poll`` (:mod:`bot.channels.polling`) both store each update of
+a private chat (:func:`intake_item`, de-duplicated on ``update_id``) before they answer 200 or
+confirm the update to Telegram; the durable intake's workers (:mod:`bot.channels.intake`) of
+:class:`TelegramInput` (running whenever the bot token is set, with or without the webhook's
+secret) process it through :class:`TelegramAgent` and the shared
+:class:`~bot.channels.core.ChannelCore` and send the answers, one ``sendMessage`` at a time,
+remembering which went through; flood control (``RetryAfter``), 5xx and network errors are
+retried after the time Telegram asks for or with backoff.
 
 One module over 400 lines on purpose: parsing, rendering and sending (with the intake's retries)
 for one platform are read and changed together; the polling loop is in its own module.
@@ -339,29 +340,6 @@ class TelegramAgent:
             return data, "image/jpeg"
 
         return load
-
-    async def handle_update(self, core: ChannelCore, data: dict[str, Any]) -> None:
-        """Process one update (de-duplicated on ``update_id`` by the core)."""
-        from telegram import Update
-
-        try:
-            update = Update.de_json(data, self.bot)
-        except Exception:  # noqa: BLE001 - malformed update
-            logger.info("telegram: an update could not be parsed")
-            return
-        if update is None:
-            return
-        try:
-            converted = await self._accept(update)
-            if converted is None:
-                logger.debug("telegram: ignored an update without a private message")
-                return
-            inbound, chat_id = converted
-            outcome = await core.handle(inbound)
-            if outcome.replies:
-                await self.send(chat_id, outcome.replies)
-        except Exception as exc:  # noqa: BLE001 - never log the token-bearing URL
-            logger.error("telegram: failed to handle an update (%s)", type(exc).__name__)
 
 
 def secret_ok(expected: str, given: str | None) -> bool:
