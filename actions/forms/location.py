@@ -104,6 +104,15 @@ class LocationSlotsMixin:
         if slot_value is True:
             return {"location_confirm": True}
         intent = latest_intent(tracker)
+        if intent == "share_location":
+            # A shared location is no yes/no answer but a better place: ``location`` is filled
+            # from it in the same turn (from_intent) and validate_location takes it. Saying
+            # "not understood" here and clearing the confirmation made the form ask
+            # 「「現在地」（None）でよろしいですか？」 after the resident's GPS location.
+            return {"location_confirm": True} if coords(tracker) is not None else {}
+        if intent == "share_photo":
+            # A photo sent meanwhile is kept by its own slot; the question is asked again.
+            return {"location_confirm": None}
         answer: bool | None
         if intent == "affirm":
             answer = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.forms.hazards import ValidateHazardCheckForm
 from actions.forms.location import CLEARED
-from tests.actions.conftest import make_tracker, responses, validate
+from tests.actions.conftest import make_tracker, responses, run, validate
 
 
 def test_location_payload_is_used(env, domain):
@@ -53,3 +53,40 @@ def test_location_kept_from_an_earlier_question_is_not_searched_again(env, domai
     tracker = make_tracker(slots, text="水がほしい", intent="request_supplies", active_loop="supply_request_form")
     result, messages = validate(ValidateHazardCheckForm(), "validate_location", "函館市役所", tracker, domain)
     assert result == {"location": "函館市役所"} and messages == []
+
+
+def _share_location_turn(order: list[str]):
+    """The read-back of an unsure place is answered with the GPS location: Rasa fills
+    ``location`` (「現在地」, from_intent), the coordinates and ``location_confirm`` (from_text,
+    the payload) in the same turn, and the form validates all of them."""
+    unsure = {"location": "はこだて市民館", "location_address": "函館市", "location_confirm": None,
+              "location_source": "text", "latitude": 41.76, "longitude": 140.71}
+    payload = '/share_location{"latitude": 41.77, "longitude": 140.73}'
+    tracker = make_tracker({**unsure, "requested_slot": "location_confirm"}, text=payload,
+                           intent="share_location", active_loop="hazard_check_form")
+    filled = {"latitude": 41.77, "longitude": 140.73, "location": "現在地", "location_confirm": payload}
+    for name in order:  # the form validates the newest slot event first
+        tracker.slots[name] = filled[name]
+        tracker.events.append({"event": "slot", "name": name, "value": filled[name]})
+    return tracker
+
+
+def test_a_location_shared_at_the_read_back_replaces_the_place_without_not_understood(env, domain):
+    for order in (["latitude", "longitude", "location", "location_confirm"],
+                  ["location_confirm", "latitude", "longitude", "location"]):
+        events, messages = run(ValidateHazardCheckForm(), _share_location_turn(order), domain)
+        slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+        assert slots["location"] == "現在地" and slots["location_confirm"] is True, order
+        assert (slots["latitude"], slots["longitude"]) == (41.77, 140.73)
+        assert slots["location_address"] is None
+        assert "utter_not_understood_answer" not in responses(messages), order
+        assert responses(messages) == ["utter_location_gps"]
+
+
+def test_a_photo_sent_at_the_read_back_asks_again_without_not_understood(env, domain):
+    tracker = make_tracker({"location": "はこだて市民館", "location_confirm": None},
+                           text='/share_photo{"photo_ref": "p1"}', intent="share_photo",
+                           active_loop="hazard_check_form")
+    result, messages = validate(ValidateHazardCheckForm(), "validate_location_confirm",
+                                '/share_photo{"photo_ref": "p1"}', tracker, domain)
+    assert result == {"location_confirm": None} and messages == []
