@@ -27,10 +27,6 @@ Started from the files in ``deploy/`` (docs/deploy.md), so running it tests them
 Needs the trained model (``make train``), nginx and redis-server (``make test`` installs nginx).
 One module of about 450 lines: the stack, its child-process form and its command line share every
 part, and the tests, ``bench/load.py`` and a person at the terminal use it as one file.
-
-One script of about 470 lines on purpose: the services, the two instances, nginx and the teardown
-are started and stopped in one order, and the tests and ``bench/load.py --profile scale`` use it
-as one thing; split, the order would be spread over files.
 """
 
 from __future__ import annotations
