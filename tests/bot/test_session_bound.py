@@ -4,12 +4,8 @@ from the trained bot with and without the restarts (Rasa's own behaviour as refe
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -184,32 +180,10 @@ def turns_of(tracker: DialogueStateTracker) -> list[tuple[list[str], list[str]]]
 
 @pytest.fixture(scope="module")
 def action_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    from tests.channels.helpers import free_port
+    from tests.channels.helpers import served_actions
 
-    var = tmp_path_factory.mktemp("actions")
-    port = free_port()
-    env = {
-        **os.environ,
-        "BOSAI_VAR_DIR": str(var),
-        "DATABASE_URL": f"sqlite:///{var / 'bosai.db'}",
-        "BOSAI_GIS_CACHE": os.environ.get("BOSAI_GIS_CACHE", str(REPO / "var" / "gis")),
-        "BOSAI_RESIDENT_SECRET": "k",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "actions", "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served_actions(tmp_path_factory.mktemp("actions")) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.mark.rasa

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,6 +36,45 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def action_server_env(var: Path) -> dict[str, str]:
+    """The environment of a private action server: its own runtime folder and SQLite store, the
+    prepared GIS cache, a fixed resident secret."""
+    return {
+        **os.environ,
+        "BOSAI_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{var / 'bosai.db'}",
+        "BOSAI_GIS_CACHE": os.environ.get("BOSAI_GIS_CACHE", str(REPO / "var" / "gis")),
+        "BOSAI_RESIDENT_SECRET": "k",
+    }
+
+
+@contextmanager
+def served_actions(var: Path, timeout: float = 120.0) -> Iterator[int]:
+    """``bosai actions`` on a free loopback port, healthy before the port is given; stopped after."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "actions", "--port", str(port)],
+        cwd=REPO, env=action_server_env(var), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+                break
+            except OSError:
+                assert server.poll() is None, "the action server did not start"
+                assert time.monotonic() < deadline, "the action server was not healthy in time"
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import subprocess
 import sys
 import uuid
@@ -27,7 +26,15 @@ from bot.channels.core import CollectingOutput, location_payload
 from bot.channels.line import LineInput
 from bot.store import Store
 from bot.training import latest_model
-from tests.channels.helpers import FAST_INTAKE, FakeLine, ServedLine, free_port, serve, settle
+from tests.channels.helpers import (
+    FAST_INTAKE,
+    FakeLine,
+    ServedLine,
+    action_server_env,
+    free_port,
+    serve,
+    settle,
+)
 from tests.channels.test_line import SECRET, TOKEN, USER, event, sign, text_event
 from tests.store.conftest import pg_url  # noqa: F401 - the fixture
 
@@ -132,13 +139,7 @@ async def test_a_turn_retried_after_the_action_server_came_back_is_answered_once
     config = dataclasses.replace(
         FAST_INTAKE, max_attempts=12, backoff_base=1.0, backoff_cap=5.0, give_up_seconds=120.0
     )
-    env = {
-        **os.environ,
-        "BOSAI_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bosai.db'}",
-        "BOSAI_GIS_CACHE": os.environ.get("BOSAI_GIS_CACHE", str(REPO / "var" / "gis")),
-        "BOSAI_RESIDENT_SECRET": "k",
-    }
+    env = action_server_env(tmp_path)
     server: subprocess.Popen | None = None
     try:
         async with LineOnRasa(store, line_api, agent, config) as line:

@@ -8,11 +8,6 @@ nothing, so the resident gets the acknowledgement (bot/channels/texts.py ``RECEI
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +16,8 @@ from rasa.core.agent import Agent
 
 from bot.channels import core, texts
 from bot.store import Store
-from tests.channels.helpers import FAST_INTAKE, FakeLine, free_port, settle
+from tests.channels.helpers import FAST_INTAKE, FakeLine, served_actions, settle
 from tests.channels.test_action_failure import (  # noqa: F401 - the agent fixture
-    REPO,
     LineOnRasa,
     agent,
     point_actions_at,
@@ -37,30 +31,8 @@ TAPPED = ["/inform", '/inform{"hazard": "flood"}', '/inform{"supply": "water"}',
 
 @pytest.fixture
 def action_server(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "BOSAI_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bosai.db'}",
-        "BOSAI_GIS_CACHE": os.environ.get("BOSAI_GIS_CACHE", str(REPO / "var" / "gis")),
-        "BOSAI_RESIDENT_SECRET": "k",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "actions", "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                assert server.poll() is None, "the action server did not start"
-                time.sleep(0.5)
+    with served_actions(tmp_path) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 async def test_buttons_out_of_context_are_never_answered_with_silence(
