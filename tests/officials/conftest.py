@@ -142,6 +142,18 @@ class Api:
     def get(self, path: str, role: str | None = "viewer", **kw: Any) -> requests.Response:
         return self.request("GET", path, role, **kw)
 
+    def upload_photo(
+        self, report_id: int, body: bytes, content_type: str, role: str = "operator"
+    ) -> requests.Response:
+        """``POST /api/v1/reports/{id}/photos`` with the bytes as the body."""
+        return self.request(
+            "POST",
+            f"/api/v1/reports/{report_id}/photos",
+            role=role,
+            data=body,
+            headers={"Content-Type": content_type},
+        )
+
 
 @pytest.fixture(scope="session", autouse=True)
 def sanic_test_mode() -> Iterator[None]:

@@ -369,13 +369,7 @@ def test_post_report_as_staff(api: Api) -> None:
 def test_photos_only_for_officials(api: Api) -> None:
     ids = seed(api)
     png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
-    up = api.request(
-        "POST",
-        f"/api/v1/reports/{ids['flood']}/photos",
-        role="operator",
-        data=png,
-        headers={"Content-Type": "image/png"},
-    )
+    up = api.upload_photo(ids["flood"], png, "image/png")
     assert up.status_code == 201, up.text
     url = up.json()["url"]
     detail = api.get(f"/api/v1/reports/{ids['flood']}", role="operator").json()["report"]
@@ -384,16 +378,7 @@ def test_photos_only_for_officials(api: Api) -> None:
     assert got.content == png and got.headers["content-type"] == "image/png"
     assert_error(api.get(url, role=None), 401)
     assert_error(api.get(url, role="viewer"), 403, "operator")  # docs/privacy.md
-    assert_error(
-        api.request(
-            "POST",
-            f"/api/v1/reports/{ids['flood']}/photos",
-            role="operator",
-            data=b"<svg/>",
-            headers={"Content-Type": "image/svg+xml"},
-        ),
-        415,
-    )
+    assert_error(api.upload_photo(ids["flood"], b"<svg/>", "image/svg+xml"), 415)
     assert_error(api.get("/api/v1/photos/..%2F..%2Freports.db", role="operator"), 400, "photo ref")
     assert_error(api.get("/api/v1/photos/" + "0" * 64 + ".png", role="operator"), 404)
 

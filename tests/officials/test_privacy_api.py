@@ -153,13 +153,7 @@ def test_viewer_gets_no_photo_only_how_many(api: Api) -> None:
     """A photo can show a face or a house number: viewers get neither its bytes nor its ref."""
     rid = _report(api)
     jpeg = b"\xff\xd8\xff\xe0" + b"\x01" * 64
-    up = api.request(
-        "POST",
-        f"/api/v1/reports/{rid}/photos",
-        role="operator",
-        data=jpeg,
-        headers={"Content-Type": "image/jpeg"},
-    )
+    up = api.upload_photo(rid, jpeg, "image/jpeg")
     assert up.status_code == 201, up.text
     url, ref = up.json()["url"], up.json()["photo"]
     for viewed in (
