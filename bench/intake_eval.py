@@ -12,6 +12,7 @@ then sends:
 
     .venv/bin/python bench/intake_eval.py [--all]    # --all: whole held-out file, both halves
     .venv/bin/python bench/intake_eval.py --dev      # the dev sets instead, errors printed
+    .venv/bin/python bench/intake_eval.py --fresh bench/data/danger_fresh.yml  # any such file
 
 ``--dev`` sends the dev sets instead of the test half (the held-out file's odd positions and
 bench/data/danger_dev.yml), cold only, and prints every missed threat and false alarm: the
@@ -48,7 +49,18 @@ def main() -> None:
     parser.add_argument(
         "--dev", action="store_true", help="the dev sets (cold), printing their errors"
     )
+    parser.add_argument(
+        "--fresh",
+        metavar="PATH",
+        type=Path,
+        help="a fresh file with life_threat / not_life_threat lists, sent cold, errors printed",
+    )
     args = parser.parse_args()
+    if args.fresh:
+        fresh = yaml.safe_load(args.fresh.read_text(encoding="utf-8"))
+        keys = ("life_threat", "not_life_threat")
+        dev_main({"fresh": {k: [str(t) for t in fresh[k]] for k in keys}})
+        return
     if args.dev:
         dev_main()
         return
@@ -108,13 +120,18 @@ def main() -> None:
             stop_stack(stack)
 
 
-def dev_main() -> None:
-    """The dev sets over REST, cold: recall, precision, 119 first, and every error printed."""
-    from bench.danger_eval import DEV, halves
+def dev_main(sets: dict[str, dict[str, list[str]]] | None = None) -> None:
+    """Sets over REST, cold: recall, precision, 119 first, and every error printed.
 
-    sets = {"dev": halves()["dev"]}
-    dev2 = yaml.safe_load(DEV.read_text(encoding="utf-8"))
-    sets["dev2"] = {k: [str(t) for t in dev2[k]] for k in ("life_threat", "not_life_threat")}
+    Without ``sets``, the dev sets (the held-out file's odd positions and danger_dev.yml).
+    """
+    if sets is None:
+        from bench.danger_eval import DEV, halves
+
+        sets = {"dev": halves()["dev"]}
+        dev2 = yaml.safe_load(DEV.read_text(encoding="utf-8"))
+        keys = ("life_threat", "not_life_threat")
+        sets["dev2"] = {k: [str(t) for t in dev2[k]] for k in keys}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
         stack = wait_ready(launch_stack(Path(tmp)))
@@ -136,6 +153,8 @@ def dev_main() -> None:
                     if not is_emergency_answer(r):
                         flag = "119-first" if "119" in first_text(r) else "NO-119"
                         print(f"  MISSED ({flag}) {t!r} -> {first_text(r)[:50]!r}")
+                    elif "119" not in first_text(r):
+                        print(f"  EMERGENCY BUT 119 NOT FIRST {t!r} -> {first_text(r)[:50]!r}")
                 for t, r in calm.items():
                     if is_emergency_answer(r):
                         print(f"  FALSE {t!r}")
