@@ -147,6 +147,25 @@ RULE_THREATS = {
     "floating face down (English)": "someone floating face down near the pier",
     "blood everywhere (English)": "he cut his leg, blood everywhere",
     "fell in a canal (English)": "a girl fell in the drainage canal",
+    # fresh batch of 30 Nov (bench/data/danger_fresh.yml), generalised
+    "called, no answer (呼んでも)": "叔父の名前を呼んでも返事がない",
+    "lies still, does not answer": "じいちゃんうごかん へんじない",
+    "collapsed and does not move": "男の人が駐車場で倒れて動かない",
+    "collapsed inside, no subject": "様子を見に行ったら風呂で倒れてた",
+    "consciousness altered": "父の意識が変、話しかけても目が合わない",
+    "fell into a manhole or drain": "排水溝に男の子が落ちた",
+    "stairs, water still rising": "階段の3段目まで来てる、どんどん上がってる",
+    "a fire said in two words": "台所、火が！",
+    "a heater fell over and burns": "ストーブが倒れて燃えてる",
+    "ambulance misspelt": "きゅうきゅしゃ",
+    "cannot evacuate yet (できてない), flood": "施設が浸水、利用者がまだ避難できてない",
+    "a voice no longer heard, collapse": "家が崩れて、中から父の声が聞こえない",
+    "gone to look at the paddy, not back": "畑の見回りに行った祖父が帰ってこない",
+    "vulnerable, river about to overflow": "裏の川が溢れそう、寝たきりの母がいる",
+    "vulnerable, water inside the house (dialect)": "水が家ん中に入っとる、ばあちゃん足が悪い",
+    "vulnerable, water at knee height": "車いすの夫と家に、外はもう膝まで",
+    "vulnerable, house flooded (English)": "my disabled brother is home alone and the house is flooding",
+    "what was going on when found (てたら)": "炭をたいてたら子どもがぐったりしてる",
 }
 
 RULE_LOOKALIKES = {
@@ -192,6 +211,17 @@ RULE_LOOKALIKES = {
     "a few steps up, nobody said": "階段の2段目まで水",
     "tiles fell from the roof": "屋根から瓦が落ちた",
     "answering now (English)": "my son came back and is answering his phone now",
+    # fresh batch of 30 Nov, look-alikes of the rules above
+    "the phone does not connect (電話が通じない)": "実家と電話が通じない、回線が混んでるのかな",
+    "idiom: drowning in work (溺れるほど)": "溺れるほど宿題が出た",
+    "how to call an ambulance": "救急車の呼び方を知りたい",
+    "a manhole overflowing, nobody": "マンホールから水があふれてる、人はいない",
+    "stairs wet, not rising": "階段の2段目まで水、もう引いてきた",
+    "a vulnerable relative, river calm": "寝たきりの母がいる、川はあふれてない",
+    "a vulnerable relative, worry for later": "川があふれたら寝たきりの母をどう運べばいい",
+    "basement flooded, nobody at risk (English)": "our basement flooded, nobody hurt",
+    "a condition, not a discovery (したら)": "もし発電機を部屋で回したらどうなる？",
+    "a heater question": "ストーブが倒れたら火事になる？",
 }
 
 
