@@ -3,9 +3,8 @@
 A connector (``line.py``, ``telegram.py``) verifies the platform's request, turns each platform
 event into an :class:`Inbound` and hands it to :class:`ChannelCore`. LINE and Telegram events
 (webhook or ``bosai telegram-poll``) were de-duplicated when the durable intake stored them
-(:meth:`ChannelCore.process`, :mod:`bot.channels.intake`); :meth:`ChannelCore.handle` also
-de-duplicates on the platform's message id, for a caller without the intake. The core validates and converts the event into the text Rasa
-understands, runs it through Rasa's ``on_new_message`` with a :class:`CollectingOutput` and
+(:meth:`ChannelCore.process`, :mod:`bot.channels.intake`). The core validates and converts the
+event into the text Rasa understands, runs it through Rasa's ``on_new_message`` with a :class:`CollectingOutput` and
 returns the bot's answers as neutral :class:`BotReply` objects that the connector renders as
 platform messages (one reply call on LINE, ``sendMessage`` calls on Telegram).
 
@@ -44,7 +43,7 @@ from bot.channels.photos import InvalidPhoto, strip_exif
 from bot.channels.texts import (  # what the connectors answer themselves; re-exported
     BAD_LOCATION_TEXT,
     EMERGENCY_TEXT,  # noqa: F401 - re-exported (tests check every text carries it)
-    ERROR_TEXT,
+    ERROR_TEXT,  # noqa: F401 - re-exported (the intake's apology; tests check it)
     MAX_TEXT_CHARS,
     OUTSIDE_JAPAN_TEXT,
     PHOTO_FAILED_TEXT,
@@ -255,7 +254,6 @@ class Inbound:
 class Outcome:
     """What the core did with one event."""
 
-    duplicate: bool = False
     forwarded: str | None = None  # the Rasa text sent (never logged)
     replies: list[BotReply] = field(default_factory=list)
 
@@ -326,30 +324,13 @@ class ChannelCore:
     async def save_photo(self, data: bytes, content_type: str) -> str:
         return str(await self._store_call("save_photo", data, content_type))
 
-    async def handle(self, event: Inbound) -> Outcome:
-        """Process one event; never raises (failures become an apology with 119/110)."""
-        try:
-            return await self._handle(event)
-        except Exception:  # noqa: BLE001 - a resident must always get an answer
-            logger.exception("%s: failed to process an event of kind %s", self.channel, event.kind)
-            return Outcome(replies=[BotReply(text=ERROR_TEXT)])
-
     async def process(self, event: Inbound) -> Outcome:
         """Process one event the durable intake stored (already de-duplicated when it was
-        stored, :mod:`bot.store.intake`); raises when it fails, so that the worker retries it.
+        stored, :mod:`bot.store.intake`); raises when it fails, so that the worker retries it
+        (and, after its last try, answers with the apology and 119/110).
         """
-        return await self._handle(event, dedupe=False)
-
-    async def _handle(self, event: Inbound, dedupe: bool = True) -> Outcome:
         sender = await self.sender(event.user_id)
         resident = sender.split(":", 1)[1]
-        if dedupe and event.message_id is not None:
-            first = await self._store_call(
-                "record_inbound", self.channel, str(event.message_id), resident
-            )
-            if not first:
-                logger.info("%s: redelivery of an event ignored", self.channel)
-                return Outcome(duplicate=True)
 
         if event.kind in FORWARDED_KINDS and not await self.limiter.allow(sender):
             logger.info("%s: a resident is over the message rate limit", self.channel)

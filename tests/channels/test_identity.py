@@ -22,8 +22,8 @@ def core_for(channel: str, store: Store, collector: Collector, per_minute: int =
 async def test_same_raw_id_on_two_channels_is_two_residents(store: Store) -> None:
     collector = Collector()
     line, telegram = core_for("line", store, collector), core_for("telegram", store, collector)
-    await line.handle(Inbound("text", "12345", "m-1", text="こんにちは"))
-    await telegram.handle(Inbound("text", "12345", "m-1", text="こんにちは"))
+    await line.process(Inbound("text", "12345", "m-1", text="こんにちは"))
+    await telegram.process(Inbound("text", "12345", "m-1", text="こんにちは"))
     on_line, on_telegram = collector.messages
     assert on_line.sender_id == store.sender_id("line", "12345")
     assert on_telegram.sender_id == store.sender_id("telegram", "12345")
@@ -39,14 +39,14 @@ async def test_rate_limit_per_resident_in_the_core(store: Store) -> None:
     collector = Collector()
     line = core_for("line", store, collector, per_minute=3)
     outcomes = [
-        await line.handle(Inbound("text", "U1", f"m-{i}", text=f"メッセージ{i}")) for i in range(5)
+        await line.process(Inbound("text", "U1", f"m-{i}", text=f"メッセージ{i}")) for i in range(5)
     ]
     assert [o.forwarded is not None for o in outcomes] == [True, True, True, False, False]
     assert [r.text for r in outcomes[4].replies] == [RATE_LIMITED_TEXT]
     assert "119" in RATE_LIMITED_TEXT and "110" in RATE_LIMITED_TEXT
     # a sticker or a follow never reaches Rasa and is not limited; another resident is not either
-    assert (await line.handle(Inbound("sticker", "U1", "m-9"))).replies[0].text != RATE_LIMITED_TEXT
-    assert (await line.handle(Inbound("text", "U2", "m-10", text="はい"))).forwarded == "はい"
+    assert (await line.process(Inbound("sticker", "U1", "m-9"))).replies[0].text != RATE_LIMITED_TEXT
+    assert (await line.process(Inbound("text", "U2", "m-10", text="はい"))).forwarded == "はい"
     assert len(collector.messages) == 4
 
 
@@ -71,8 +71,8 @@ async def test_rate_limit_counts_across_instances_with_redis(redis_url: str) -> 
 async def test_unfollow_forgets_the_address(store: Store) -> None:
     collector = Collector()
     line = core_for("line", store, collector)
-    await line.handle(Inbound("text", "U9", "m-1", text="こんにちは"))
+    await line.process(Inbound("text", "U9", "m-1", text="こんにちは"))
     sender = collector.messages[0].sender_id
     assert store.address_of(sender) == "U9"
-    await line.handle(Inbound("unfollow", "U9", "m-2"))
+    await line.process(Inbound("unfollow", "U9", "m-2"))
     assert store.address_of(sender) is None
