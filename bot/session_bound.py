@@ -150,3 +150,4 @@ def apply() -> None:
         if not _applied:
             MessageProcessor._has_session_expired = has_session_expired  # type: ignore[method-assign]
             _applied = True
+    prompts()  # read the training data's prompts now, at the server's start, not in a turn

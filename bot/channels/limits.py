@@ -73,7 +73,6 @@ SESSIONS_LIMITED_TEXT = (
 )
 
 
-
 class SessionLimiter(MessageLimiter):
     """Counts the new widget sessions started from one network address (:meth:`allow` with the
     address: False when ``per_minute`` were already started from it within 60 s). Sessions
