@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,9 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms.location import CLEARED, HERE
 from actions.parsing import (
     correction_text,
+    detect_language,
     language_command,
-    looks_english,
-    normalize,
     parse_congestion,
     parse_damage_type,
     parse_hazard,
@@ -27,38 +25,8 @@ from actions.parsing import (
 from actions.render import join, label, language, render
 from actions.tracking import coords, entity_values, latest_intent, latest_text
 
-_EN = ("en", "english", "英語", "えいご", "エイゴ", "eng")
-_JA = ("ja", "japanese", "日本語", "にほんご", "ニホンゴ", "jp", "nihongo")
-_HIRAGANA = "\u3041-\u309f"
 # Slots that only live while a form runs (helpers reset by cancel).
 HELPER_SLOTS = ("requested_slot", "report_confirm", "report_fix", "shelter_id")
-
-
-def language_value(value: Any) -> str | None:
-    norm = normalize(str(value or ""))
-    if any(w in norm for w in _JA):
-        return "ja"
-    if any(w in norm for w in _EN):
-        return "en"
-    return None
-
-
-def detect_language(intent: str | None, text: str, entities: list[Any], current: str | None) -> str | None:
-    """The language to switch to, or None to keep the current one."""
-    command = language_command(text)
-    if command:
-        return command
-    if intent == "set_language":
-        for value in entities:
-            lang = language_value(value)
-            if lang:
-                return lang
-        return language_value(text) or ("en" if looks_english(text) else None)
-    if current != "en" and looks_english(text):
-        return "en"
-    if current == "en" and len(re.findall(f"[{_HIRAGANA}]", text)) >= 3:
-        return "ja"
-    return None
 
 
 class ActionDetectLanguage(Action):

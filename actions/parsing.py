@@ -34,6 +34,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 from bot import vocabulary
 
@@ -427,6 +428,38 @@ def looks_english(text: str | None) -> bool:
     if not raw or raw.startswith("/") or _JA_CHARS.search(raw):
         return False
     return len(re.findall(r"[A-Za-z]{2,}", raw)) >= 2
+
+
+_EN = ("en", "english", "英語", "えいご", "エイゴ", "eng")
+_JA = ("ja", "japanese", "日本語", "にほんご", "ニホンゴ", "jp", "nihongo")
+_HIRAGANA = "\u3041-\u309f"
+
+
+def language_value(value: Any) -> str | None:
+    norm = normalize(str(value or ""))
+    if any(w in norm for w in _JA):
+        return "ja"
+    if any(w in norm for w in _EN):
+        return "en"
+    return None
+
+
+def detect_language(intent: str | None, text: str, entities: list[Any], current: str | None) -> str | None:
+    """The language to switch to, or None to keep the current one."""
+    command = language_command(text)
+    if command:
+        return command
+    if intent == "set_language":
+        for value in entities:
+            lang = language_value(value)
+            if lang:
+                return lang
+        return language_value(text) or ("en" if looks_english(text) else None)
+    if current != "en" and looks_english(text):
+        return "en"
+    if current == "en" and len(re.findall(f"[{_HIRAGANA}]", text)) >= 3:
+        return "ja"
+    return None
 
 
 def looks_japanese(text: str | None) -> bool:

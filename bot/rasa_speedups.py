@@ -32,6 +32,25 @@ call (the ``language`` slot's custom mapping). bench/profile_turn.py found it (d
 validator once, then validates each answer exactly as ``jsonschema.validate`` does (same
 validator class, ``best_match`` of the errors, the same message added to the error).
 
+Two more cut work that bare Rasa does not do but our stack did on every turn
+(docs/performance.md, "The action server round trip"):
+
+4. The ``language`` slot's custom mapping (``action_detect_language``, bot/domain/dialogue.yml)
+   runs in the Rasa process (:func:`detect_language_events`) instead of as a call to the action
+   server in every ``action_extract_slots``: the same function
+   (:func:`actions.parsing.detect_language`) on the same fields of the tracker the call would
+   have posted (latest intent, text, ``language`` entities, the slot), the same ``SlotSet``.
+   Small talk then makes no action call at all; the action server keeps the action for a Rasa
+   without these replacements.
+5. Calls to an endpoint (the action server) keep their HTTP connection
+   (:func:`endpoint_request`): Rasa's ``EndpointConfig.request`` opens a new aiohttp session and
+   TCP connection per call. One session per endpoint settings and event loop is kept; idle
+   connections are dropped after :data:`KEEPALIVE_SECONDS`, before Sanic's keep-alive timeout
+   (5 s) would close them under a request. A request that fails on a *reused* connection
+   because the server closed it (an action server restarted since; the request never reached
+   the new process) is sent once more on a new connection; a failure on a new connection is
+   raised as before (the server may have received it).
+
 ``tests/bot/test_rasa_speedups.py`` compares each with Rasa's own behaviour (same errors; the same
 spaCy object in both nodes; the same parse and the same action probabilities from the model loaded
 both ways). Figures: docs/performance.md, "Cold start".
@@ -39,15 +58,21 @@ both ways). Figures: docs/performance.md, "Cold start".
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
 import threading
+from types import SimpleNamespace
 from typing import Any
 
-from rasa.core.actions.action import RemoteAction
+import aiohttp
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import Event, SlotSet
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 from rasa.utils.tensorflow.models import RasaModel
 
 logger = logging.getLogger(__name__)
@@ -57,6 +82,8 @@ _applied = False
 ORIGINAL = RemoteAction._validate_action_result
 ORIGINAL_SPACY_LOAD = SpacyNLP.load_model
 ORIGINAL_RASA_MODEL_LOAD: Any = RasaModel.__dict__["load"]  # the classmethod object
+ORIGINAL_RUN_CUSTOM_ACTION = ActionExtractSlots._run_custom_action
+ORIGINAL_ENDPOINT_REQUEST = EndpointConfig.request
 
 
 @functools.lru_cache(maxsize=1)
@@ -155,10 +182,141 @@ def load_rasa_model(
     return model
 
 
+def detect_language_events(tracker: Any) -> list[Event]:
+    """What ``action_detect_language`` (actions/common.py) answers, computed from Rasa's tracker:
+    the action reads the latest message's intent, text and ``language`` entities and the
+    ``language`` slot from the tracker Rasa posts (``current_state()``), which are these."""
+    from actions.parsing import detect_language
+
+    latest = tracker.latest_message
+    intent = (latest.intent or {}).get("name") if latest is not None else None
+    text = str((latest.text if latest is not None else None) or "")
+    entities = [
+        e.get("value")
+        for e in (latest.entities if latest is not None else None) or []
+        if e.get("entity") == "language" and e.get("value") is not None
+    ]
+    current = tracker.get_slot("language")
+    lang = detect_language(intent, text, entities, current)
+    if lang and lang != current:
+        return [SlotSet("language", lang)]
+    return []
+
+
+#: custom slot mappings answered in the Rasa process: action name -> events from the tracker
+LOCAL_SLOT_ACTIONS = {"action_detect_language": detect_language_events}
+
+
+async def run_custom_action(
+    self: ActionExtractSlots,
+    custom_action: str,
+    output_channel: Any,
+    nlg: Any,
+    tracker: Any,
+    domain: Any,
+) -> list[Event]:
+    """``ActionExtractSlots._run_custom_action`` with :data:`LOCAL_SLOT_ACTIONS` run here."""
+    local = LOCAL_SLOT_ACTIONS.get(custom_action)
+    if local is None:
+        return await ORIGINAL_RUN_CUSTOM_ACTION(self, custom_action, output_channel, nlg, tracker, domain)
+    return local(tracker)
+
+
+#: idle kept connections are closed after this (Sanic closes them after 5 s)
+KEEPALIVE_SECONDS = 2.0
+_kept: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
+
+
+def _trace_config() -> aiohttp.TraceConfig:
+    config = aiohttp.TraceConfig()
+
+    async def reused(session: Any, ctx: SimpleNamespace, params: Any) -> None:
+        if ctx.trace_request_ctx is not None:
+            ctx.trace_request_ctx.reused = True
+
+    config.on_connection_reuseconn.append(reused)  # type: ignore[arg-type]
+    return config
+
+
+def kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """The kept session for ``endpoint``'s settings in the running event loop (what
+    ``EndpointConfig.session()`` builds, plus a connector that keeps connections)."""
+    loop = asyncio.get_running_loop()
+    auth = tuple(sorted((endpoint.basic_auth or {}).items()))
+    key = (id(loop), tuple(sorted((endpoint.headers or {}).items())), auth)
+    held = _kept.get(key)
+    if held is not None and held[0] is loop and not held[1].closed:
+        return held[1]
+    basic = aiohttp.BasicAuth(**dict(auth)) if auth else None
+    session = aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=basic,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+        trace_configs=[_trace_config()],
+    )
+    _kept[key] = (loop, session)
+    return session
+
+
+async def endpoint_request(
+    self: EndpointConfig,
+    method: str = "post",
+    subpath: str | None = None,
+    content_type: str | None = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """``EndpointConfig.request`` (rasa/utils/endpoints.py, Rasa 3.6.21) on a kept session;
+    headers, URL, parameters, errors and the answer exactly as Rasa builds them. TLS with a
+    private CA file (``cafile``) is left to Rasa's own request (its file checks and errors)."""
+    if self.cafile:
+        return await ORIGINAL_ENDPOINT_REQUEST(
+            self, method, subpath, content_type, compress, **kwargs
+        )
+    headers = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if "headers" in kwargs:
+        headers.update(kwargs["headers"])
+        del kwargs["headers"]
+    if self.headers:
+        headers.update(self.headers)
+    url = concat_url(self.url, subpath)
+    params = self.combine_parameters(kwargs)
+    session = kept_session(self)
+    for attempt in (1, 2):
+        ctx = SimpleNamespace(reused=False)
+        try:
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                compress=compress,
+                ssl=None,
+                trace_request_ctx=ctx,
+                **kwargs,
+            ) as response:
+                if response.status >= 400:
+                    raise ClientResponseError(
+                        response.status, response.reason, await response.content.read()
+                    )
+                try:
+                    return await response.json()
+                except aiohttp.ContentTypeError:
+                    return None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            if attempt == 2 or not ctx.reused:
+                raise
+            logger.debug("kept connection to %s was closed by the server; new connection", url)
+    raise AssertionError("unreachable")
+
+
 #: the replacements by name; ``BOSAI_RASA_SPEEDUPS`` (comma-separated names, or ``none``) picks
 #: some of them - for measuring each one (bench/turn_latency.py ``--speedups``) and as a way back
 #: to Rasa's own behaviour should a Rasa upgrade break one. Default: all.
-NAMES = ("schema", "spacy", "eager")
+NAMES = ("schema", "spacy", "eager", "language", "keepalive")
 
 
 def selected(value: str | None) -> set[str]:
@@ -189,4 +347,8 @@ def apply(names: set[str] | None = None) -> None:
             SpacyNLP.load_model = staticmethod(shared_spacy_model)  # type: ignore[method-assign,assignment]
         if "eager" in names:
             RasaModel.load = classmethod(load_rasa_model)  # type: ignore[method-assign,assignment]
+        if "language" in names:
+            ActionExtractSlots._run_custom_action = run_custom_action  # type: ignore[method-assign]
+        if "keepalive" in names:
+            EndpointConfig.request = endpoint_request  # type: ignore[method-assign]
         _applied = True

@@ -71,8 +71,9 @@ def test_apply_installs_it_and_one_check_is_much_cheaper(action: RemoteAction) -
 
 
 def test_the_switch_selects_replacements() -> None:
-    assert rasa_speedups.selected(None) == {"schema", "spacy", "eager"}
-    assert rasa_speedups.selected("") == {"schema", "spacy", "eager"}
+    assert rasa_speedups.selected(None) == set(rasa_speedups.NAMES)
+    assert rasa_speedups.selected("") == set(rasa_speedups.NAMES)
+    assert set(rasa_speedups.NAMES) == {"schema", "spacy", "eager", "language", "keepalive"}
     assert rasa_speedups.selected("none") == set()
     assert rasa_speedups.selected(" spacy, eager ") == {"spacy", "eager"}
     with pytest.raises(ValueError, match="unknown"):
@@ -181,3 +182,234 @@ def test_model_loaded_our_way_predicts_exactly_as_rasa_s_load(
         )
     # the texts reach more than one intent and more than one next action
     assert len({p["intent"]["name"] for p, _ in ours}) >= 3
+
+
+# -- 4. the language slot's custom mapping in the Rasa process
+
+LANGUAGE_CASES = [
+    # (slot before, text, intent, language entities)
+    ("ja", "/lang en", None, []),
+    ("en", "/lang ja", None, []),
+    ("ja", "英語でお願いします", "set_language", ["英語"]),
+    ("en", "日本語にして", "set_language", ["日本語"]),
+    ("ja", "english please", "set_language", []),
+    ("ja", "Where is the nearest shelter?", "find_shelter", []),
+    ("en", "Where is the nearest shelter?", "find_shelter", []),
+    ("ja", "避難所はどこですか", "find_shelter", []),
+    ("en", "避難所はどこですか", "find_shelter", []),
+    ("en", "函館駅", "inform", []),
+    ("ja", "/share_location{\"latitude\": 41.7}", "share_location", []),
+    ("en", "", None, []),
+    ("ja", "英語の案内はありますか", "ask_disaster_info", ["英語"]),
+]
+
+
+def _rasa_tracker(slot: str, text: str, intent: str | None, languages: list[str]) -> Any:
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.slots import TextSlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    entities = [{"entity": "language", "value": v, "start": 0, "end": 1} for v in languages]
+    parsed = {"name": intent, "confidence": 0.9} if intent else {}
+    return DialogueStateTracker.from_events(
+        "resident", [
+            SlotSet("language", slot),
+            ActionExecuted(ACTION_LISTEN_NAME),
+            UserUttered(text, parsed, entities),
+        ],
+        slots=[TextSlot("language", mappings=[{"type": "custom"}], initial_value="ja",
+                        influence_conversation=False)],
+    )
+
+
+@pytest.mark.parametrize("case", LANGUAGE_CASES)
+def test_language_in_process_answers_what_the_action_server_answers(case: tuple) -> None:
+    """The action server's ``action_detect_language`` on the tracker Rasa would post
+    (``current_state()`` turned into rasa_sdk's tracker) and the in-process function on Rasa's
+    tracker give the same slot events."""
+    from rasa.shared.core.trackers import EventVerbosity
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.common import ActionDetectLanguage
+
+    tracker = _rasa_tracker(*case)
+    posted = Tracker.from_dict(tracker.current_state(EventVerbosity.AFTER_RESTART))
+    remote = asyncio.run(ActionDetectLanguage().run(CollectingDispatcher(), posted, {}))
+    local = rasa_speedups.detect_language_events(tracker)
+    assert [(e.key, e.value) for e in local] == [(e["name"], e["value"]) for e in remote]
+
+
+def test_the_cases_switch_both_ways_and_keep() -> None:
+    outcomes = {tuple(e.value for e in rasa_speedups.detect_language_events(_rasa_tracker(*c)))
+                for c in LANGUAGE_CASES}
+    assert outcomes == {("en",), ("ja",), ()}
+
+
+def test_extract_slots_sets_the_language_without_calling_the_action_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``action_extract_slots`` with the replacement: the language comes from this process even
+    though the action endpoint is unreachable; another custom mapping still goes to the
+    endpoint (and, unreachable, sets nothing, as in Rasa)."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.from_dict({
+        "intents": ["find_shelter"],
+        "slots": {
+            "language": {"type": "text", "influence_conversation": False, "initial_value": "ja",
+                         "mappings": [{"type": "custom", "action": "action_detect_language"}]},
+            "other": {"type": "text", "influence_conversation": False,
+                      "mappings": [{"type": "custom", "action": "action_other"}]},
+        },
+        "actions": ["action_detect_language", "action_other"],
+    })
+    calls: list[str] = []
+
+    async def remote(self: Any, name: str, *args: Any) -> list:
+        calls.append(name)
+        return []
+
+    monkeypatch.setattr(rasa_speedups, "ORIGINAL_RUN_CUSTOM_ACTION", remote)
+    monkeypatch.setattr(ActionExtractSlots, "_run_custom_action", rasa_speedups.run_custom_action)
+    tracker = _rasa_tracker("ja", "Where is the nearest shelter?", "find_shelter", [])
+    action = ActionExtractSlots(EndpointConfig("http://127.0.0.1:1/webhook"))
+    events = asyncio.run(action.run(None, None, tracker, domain))  # type: ignore[arg-type]
+    assert [(e.key, e.value) for e in events] == [("language", "en")]
+    assert calls == ["action_other"]
+
+
+# -- 5. kept connections to the action server
+
+
+class _Server:
+    """A loopback HTTP server counting requests and TCP connections; ``mode`` picks the
+    answer: json, text, error (500 with a body) or hangup (read the request, close)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.connections = 0
+        self.mode = "json"
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    async def start(self, port: int = 0) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+        for writer in list(self._writers):
+            writer.close()
+
+    _writers: set = set()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                self.requests += 1
+                if self.mode == "hangup":
+                    writer.close()
+                    return
+                status, ctype, body = {
+                    "json": (b"200 OK", b"application/json", b'{"events": [], "n": %d}' % self.requests),
+                    "text": (b"200 OK", b"text/plain", b"plain"),
+                    "error": (b"500 Internal Server Error", b"text/plain", b"broken"),
+                }[self.mode]
+                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype
+                             + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+def test_kept_connection_is_reused_and_answers_as_rasa_s_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rasa.utils.endpoints import ClientResponseError
+
+    async def scenario() -> None:
+        server = _Server()
+        await server.start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{server.port}/webhook")
+        ours = [await rasa_speedups.endpoint_request(endpoint, json={"next_action": "a"})
+                for _ in range(3)]
+        assert server.connections == 1 and server.requests == 3
+        theirs = await rasa_speedups.ORIGINAL_ENDPOINT_REQUEST(endpoint, json={"x": 1})
+        assert ours == [{"events": [], "n": 1}, {"events": [], "n": 2}, {"events": [], "n": 3}]
+        assert theirs == {"events": [], "n": 4} and server.connections == 2
+        server.mode = "text"
+        assert await rasa_speedups.endpoint_request(endpoint, json={}) is None
+        server.mode = "error"
+        for request in (rasa_speedups.endpoint_request, rasa_speedups.ORIGINAL_ENDPOINT_REQUEST):
+            with pytest.raises(ClientResponseError) as err:
+                await request(endpoint, json={})
+            assert (err.value.status, err.value.text) == (500, b"broken")
+        await server.stop()
+        await rasa_speedups.kept_session(endpoint).close()
+
+    asyncio.run(scenario())
+
+
+def test_a_server_restarted_between_calls_gets_the_next_call_once() -> None:
+    """The kept connection belongs to the server's old process: the request is sent again on a
+    new connection, and the new server sees it exactly once."""
+
+    async def scenario() -> None:
+        first = _Server()
+        await first.start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{first.port}/webhook")
+        assert await rasa_speedups.endpoint_request(endpoint, json={}) == {"events": [], "n": 1}
+        await first.stop()
+        second = _Server()
+        await second.start(first.port)
+        assert await rasa_speedups.endpoint_request(endpoint, json={}) == {"events": [], "n": 1}
+        assert second.requests == 1
+        await second.stop()
+        await rasa_speedups.kept_session(endpoint).close()
+
+    asyncio.run(scenario())
+
+
+def test_a_hangup_on_a_new_connection_is_not_sent_again() -> None:
+    """The server may have acted on a request it hung up on: only a reused connection is
+    retried."""
+    import aiohttp
+
+    async def scenario() -> None:
+        server = _Server()
+        server.mode = "hangup"
+        await server.start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{server.port}/webhook")
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            await rasa_speedups.endpoint_request(endpoint, json={})
+        assert server.requests == 1
+        await server.stop()
+        await rasa_speedups.kept_session(endpoint).close()
+
+    asyncio.run(scenario())
+
+
+def test_unreachable_server_fails_as_in_rasa() -> None:
+    import aiohttp
+
+    async def scenario() -> None:
+        endpoint = EndpointConfig("http://127.0.0.1:1/webhook")
+        for request in (rasa_speedups.endpoint_request, rasa_speedups.ORIGINAL_ENDPOINT_REQUEST):
+            with pytest.raises(aiohttp.ClientConnectorError):
+                await request(endpoint, json={})
+        await rasa_speedups.kept_session(endpoint).close()
+
+    asyncio.run(scenario())
