@@ -31,6 +31,29 @@ from bot.nlu.danger import (
 # Intents a message without a single letter, kana, kanji or digit is not trusted to be.
 _WORDLESS_DOUBTFUL = frozenset({"greet", "goodbye", "bot_challenge", "help", "out_of_scope"})
 _WORD = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uff10-\uff5a]")
+# A message of fillers only (hesitation, a sigh, surprise: 「あー」「えっと…」「うーん」「はぁ」) says
+# nothing the bot can act on, whatever the model makes of it (「あー」 read as thank 0.96): the
+# fallback answers with 119/110 and keeps it for a person. The yes/no words that look like
+# fillers (ええ, うん, ううん) are not fillers.
+_FILLER = re.compile(
+    r"(?:あ+ー*あ*|あっ|え+ー*っ?|えー?っ?と|う+ー+ん*|う+ー*わ+ー*|ん+ー*|は+ー*ぁ*|ふ+ー*ぅ*|へ+ー*ぇ*|お+ー+)+"
+)
+_NOT_FILLERS = frozenset({"ええ", "うん", "うんうん", "ううん", "おお"})
+_LONG_MARKS = str.maketrans({"~": "ー", "〜": "ー", "～": "ー", "－": "ー", "-": "ー"})
+
+
+def is_filler_only(text: str) -> bool:
+    """True for a message made of fillers only, punctuation and emoji aside (「あー…」「えっと、」
+    「うーん😓」); False for ええ / うん / ううん (yes, no) and for anything with another word."""
+    import unicodedata
+
+    core = "".join(
+        ch for ch in unicodedata.normalize("NFKC", text).translate(_LONG_MARKS)
+        if ch == "ー" or _WORD.match(ch)
+    )
+    return bool(core) and core not in _NOT_FILLERS and _FILLER.fullmatch(core) is not None
+
+
 # 「単3電池と懐中電灯」 is a list of things (an answer or a need, kept for a person as `inform`),
 # not the question what to bring: that question names bringing, preparing or asks something.
 _BRING_INTENT = "ask_what_to_bring"
@@ -99,6 +122,8 @@ class DangerDetector(RuleComponent):
         elif name in _WORDLESS_DOUBTFUL and not _WORD.search(text):
             # 「(^_^;)」 read as a greeting: a message without a word is no greeting; the fallback
             # answers with 119/110 and keeps it for a person (affirm/deny/thank emoji stay).
+            self._veto(message, name)
+        elif name not in (None, "nlu_fallback") and is_filler_only(text):
             self._veto(message, name)
         elif name == _BRING_INTENT and not _BRING_CUE.search(text.lower()):
             self._relabel(message, "inform")

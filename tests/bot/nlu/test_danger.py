@@ -459,6 +459,33 @@ def test_component_does_not_trust_a_wordless_greeting() -> None:
     assert msg.get("intent")["name"] == "affirm"
 
 
+FILLERS = ["あーあ", "えーっと…", "うーん😓", "んー", "はぁ", "えっ！", "う～ん", "ふぅ…"]
+NOT_FILLERS = ["ええ", "うん", "ううん", "はい", "あのー", "おーい", "えっと、避難所どこ", "あー水が来た"]
+
+
+@pytest.mark.parametrize("text", FILLERS)
+def test_component_keeps_a_filler_only_message_for_a_person(text: str) -> None:
+    """Hesitation, a sigh or surprise alone is no thanks, yes or answer: the fallback answers it
+    (119/110) and keeps it for a person, however sure the model was."""
+    from bot.nlu.components import DangerDetector, is_filler_only
+
+    assert is_filler_only(text)
+    for intent in ("thank", "deny", "inform", "greet"):
+        msg = _parsed(text, intent, [(intent, 0.96), ("cancel", 0.02)])
+        DangerDetector({}).process([msg])
+        assert msg.get("intent")["name"] == "nlu_fallback", (text, intent)
+
+
+@pytest.mark.parametrize("text", NOT_FILLERS)
+def test_yes_no_and_messages_with_words_are_not_fillers(text: str) -> None:
+    from bot.nlu.components import DangerDetector, is_filler_only
+
+    assert not is_filler_only(text)
+    msg = _parsed(text, "affirm", [("affirm", 0.9)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] in ("affirm", "emergency"), text
+
+
 def test_component_reads_a_bare_list_of_things_as_an_answer_not_the_bring_question() -> None:
     from bot.nlu.components import DangerDetector
 
