@@ -496,3 +496,27 @@ def test_component_reads_a_bare_list_of_things_as_an_answer_not_the_bring_questi
         msg = _parsed(question, "ask_what_to_bring", [("ask_what_to_bring", 0.9)])
         DangerDetector({}).process([msg])
         assert msg.get("intent")["name"] == "ask_what_to_bring", question
+
+
+@pytest.mark.parametrize(
+    "text", ["天井近くまで水、子ども2人いる", "2階の床ぎりぎりまで水きてる", "天井のすぐ下まで浸水"]
+)
+def test_water_near_the_ceiling_or_the_upper_floor_is_a_threat(text: str) -> None:
+    assert assess(text).threat
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "スマホの充電あと5%、父と連絡とれない、家は川のすぐそば",
+        "携帯の電池残り3%。1階は水没、動けない母と2階",
+    ],
+)
+def test_a_low_battery_beside_anything_else_leaves_the_model_emergency(text: str) -> None:
+    """A phone about to die is a reason to hurry, not a small thing: only a message about the
+    battery alone drops the model's emergency (「携帯のバッテリー残り5%」 above)."""
+    from bot.nlu.components import DangerDetector
+
+    msg = _parsed(text, "emergency", [("emergency", 0.7), ("report_damage", 0.2)])
+    DangerDetector({}).process([msg])
+    assert msg.get("intent")["name"] == "emergency", text
