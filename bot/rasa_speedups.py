@@ -247,6 +247,8 @@ def kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     held = _kept.get(key)
     if held is not None and held[0] is loop and not held[1].closed:
         return held[1]
+    for stale in [k for k, (old_loop, _) in _kept.items() if old_loop.is_closed()]:
+        del _kept[stale]  # sessions of loops that are gone (tests run one loop each)
     basic = aiohttp.BasicAuth(**dict(auth)) if auth else None
     session = aiohttp.ClientSession(
         headers=endpoint.headers,

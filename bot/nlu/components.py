@@ -7,6 +7,7 @@ server and the channels without importing Rasa.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -45,8 +46,6 @@ _LONG_MARKS = str.maketrans({"~": "ー", "〜": "ー", "～": "ー", "－": "ー
 def is_filler_only(text: str) -> bool:
     """True for a message made of fillers only, punctuation and emoji aside (「あー…」「えっと、」
     「うーん😓」); False for ええ / うん / ううん (yes, no) and for anything with another word."""
-    import unicodedata
-
     core = "".join(
         ch for ch in unicodedata.normalize("NFKC", text).translate(_LONG_MARKS)
         if ch == "ー" or _WORD.match(ch)

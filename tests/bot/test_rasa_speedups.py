@@ -294,6 +294,7 @@ class _Server:
         self.mode = "json"
         self.server: asyncio.AbstractServer | None = None
         self.port = 0
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self, port: int = 0) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", port)
@@ -305,8 +306,6 @@ class _Server:
         await self.server.wait_closed()
         for writer in list(self._writers):
             writer.close()
-
-    _writers: set = set()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
