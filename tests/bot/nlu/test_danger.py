@@ -460,7 +460,16 @@ def test_component_does_not_trust_a_wordless_greeting() -> None:
 
 
 FILLERS = ["あーあ", "えーっと…", "うーん😓", "んー", "はぁ", "えっ！", "う～ん", "ふぅ…"]
-NOT_FILLERS = ["ええ", "うん", "ううん", "はい", "あのー", "おーい", "えっと、避難所どこ", "あー水が来た"]
+NOT_FILLERS = [
+    "ええ",
+    "うん",
+    "ううん",
+    "はい",
+    "あのー",
+    "おーい",
+    "えっと、避難所どこ",
+    "あー水が来た",
+]
 
 
 @pytest.mark.parametrize("text", FILLERS)
@@ -520,3 +529,89 @@ def test_a_low_battery_beside_anything_else_leaves_the_model_emergency(text: str
     msg = _parsed(text, "emergency", [("emergency", 0.7), ("report_damage", 0.2)])
     DangerDetector({}).process([msg])
     assert msg.get("intent")["name"] == "emergency", text
+
+
+# The rules from the real-post dev set (bench/data/danger_dev_posts.yml), one threat and one
+# look-alike each; our own sentences, not the dev ones.
+POST_RULES = {
+    "nowhere higher to go": ("3階まで来た、もう逃げる所がない", "逃げる所がないか心配で下見した"),
+    "water at the upper floor, told with 来た": ("2階の床の上まで来た", "2階の床の上まで片付けた"),
+    "level as a number line": ("水位 腰→胸 10分で", "水位計の見方を教えて"),
+    "near the mouth": ("水が鼻の近くまで、息子を抱えてる", "鼻の近くにほくろがある"),
+    "roof head-count in kana": ("やね 2にん まってる", "屋根の工事 2にちかかる"),
+    "attic in English": ("we are in the attic, water still coming", "the attic is full of boxes"),
+    "weak response": ("父が呼びかけに反応が弱い", "スマホの反応が遅い"),
+    "does not wake when called": (
+        "叩いても起きない、祖母",
+        "声かけても起きないことがある、寝起きが悪い子",
+    ),
+    "one of them does not wake": ("締め切った部屋で2人起きない", "2人起きた、朝ごはん"),
+    "talk does not fit together": (
+        "母の話がかみ合わない、体が冷えきってる",
+        "やっと話がかみ合った",
+    ),
+    "hit the head hard": ("転んで頭を強く打った、吐いてる", "頭を強く打たないように気をつけて"),
+    "bleeding from the ear": ("耳から血が出てる", "耳からイヤホンが落ちた"),
+    "fire with people left": ("火事、奥の部屋に祖父が残ってる", "火事の現場は片付いた"),
+    "smoke keeps rescuers out": ("煙で中に入れない、子どもがいる", "煙たくて窓を開けた"),
+    "chest tight": ("夫が胸が苦しいとうずくまってる", "胸がいっぱいで眠れない話を聞いた"),
+    "heat stroke signs": ("娘が熱中症っぽい、ぐったり", "熱中症の予防に水を飲もう"),
+    "life support power": ("停電で予備電源も切れそう、在宅酸素の父", "電池の交換方法を教えて"),
+    "dialysis missed": ("透析を4日受けてない、足がむくんでる", "透析の病院はどこですか"),
+    "insulin gone": ("インスリンが切れた、子どもが1型", "インスリンの保管方法"),
+    "insulin in English": ("my son ran out of insulin yesterday", "where can I buy a thermometer"),
+    "rescue typo": ("きゅじょおねがいします 2かい", "きゅうりが食べたい"),
+    "save the children at least": ("もうだめ、こどもだけでも", "子どもだけで留守番させるのは不安"),
+}
+# A person who cannot get away (or is missing) with a danger in the same message.
+UNABLE_WITH_HAZARD = {
+    "does not come out": (
+        "隣のおじいさんが出てきてない、1階に水",
+        "隣のおじいさんが出てきてない、旅行中らしい",
+    ),
+    "missing near the water": (
+        "孫が見当たらない、川の近くで遊んでた",
+        "孫が見当たらない、押し入れにいた",
+    ),
+    "lost from sight in the water": ("濁流の中で父を見失った", "人混みで父を見失った、すぐ会えた"),
+    "does not come up": ("弟が用水路に入って上がってこない", "弟が2階から上がってこない、ゲーム中"),
+    "English lost child": ("lost my 6 year old near the river", "lost my phone near the station"),
+    "cannot climb (Kansai)": (
+        "水きてる、おとんが1階から上がられへん",
+        "二階に上がられへん、荷物が多い",
+    ),
+    "evacuation typo": ("非難できない、家の前が冠水", "非難されてしまった"),
+    "head-count inside": ("家が傾いてる、中に3人", "ホールの中に30人くらい集まった"),
+    "still at home": ("裏山が鳴ってる、まだ家族が家にいる", "まだ家族が家にいる、のんびり"),
+    "landslide signs": ("土の臭いがする、まだ中に祖母がいる", "土の臭いが好き"),
+}
+# Someone who cannot evacuate by themselves + the water rising, said casually.
+VULNERABLE_RISING = {
+    "no が, めっちゃ": (
+        "水めっちゃ上がってきてる、足悪い母がいる",
+        "水めっちゃ飲んだ、足悪い母も元気",
+    ),
+    "half-way up the stairs": ("寝たきりの父と2階、水が階段半分", "寝たきりの父と2階で寝てる"),
+    "sheltering upstairs": (
+        "園児が2階に避難中、水が上がり続けてる",
+        "園児が2階に避難中、水は引いてきた",
+    ),
+}
+POST_LOOKALIKES = {
+    "everyone evacuated": "車が水没したけど全員避難済みです",
+    "repaired": "ガス漏れは業者さんが直してくれた",
+    "a dream": "首まで水に浸かる夢を見た",
+    "the sound of a rescue helicopter": "救助ヘリの音が朝からずっと聞こえる",
+}
+
+
+@pytest.mark.parametrize("rule", [*POST_RULES, *UNABLE_WITH_HAZARD, *VULNERABLE_RISING])
+def test_real_post_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
+    threat, lookalike = {**POST_RULES, **UNABLE_WITH_HAZARD, **VULNERABLE_RISING}[rule]
+    assert assess(threat).threat, threat
+    assert not assess(lookalike).threat, lookalike
+
+
+@pytest.mark.parametrize("text", list(POST_LOOKALIKES.values()))
+def test_real_post_look_alikes_are_not_threats(text: str) -> None:
+    assert not assess(text).threat, text
