@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from actions.intake import keep_if_uncertain
 from actions.render import language, render
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class ActionAnswerDisasterInfo(Action):
         ]
         if not lines:
             dispatcher.utter_message(response="utter_no_notices")
-            return []
-        dispatcher.utter_message(response="utter_disaster_notices", notices="\n".join(lines))
+        else:
+            dispatcher.utter_message(response="utter_disaster_notices", notices="\n".join(lines))
+        await keep_if_uncertain(dispatcher, tracker)
         return []

@@ -37,6 +37,9 @@ INBOX_REASONS: dict[str, str] = {
     "unhandled": "未処理",
     # 「人と話したい」「これ人が読んでるの」: the bot said it is a bot; a person should answer.
     "wants_person": "職員との対話を希望",
+    # answered (e.g. with the latest notices), but the model's reading was uncertain
+    # (actions/intake.py, UNCERTAIN_BELOW): a person should check what the resident meant.
+    "uncertain": "読み取りが不確か（回答済み）",
 }
 
 # Actions written to the inbox's audit log.

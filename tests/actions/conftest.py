@@ -66,12 +66,13 @@ def make_tracker(
     events: list[dict[str, Any]] | None = None,
     sender_id: str = "resident-1",
     channel: str = "rest",
+    confidence: float = 1.0,
 ) -> Tracker:
     all_slots: dict[str, Any] = {"language": "ja"}
     all_slots.update(slots or {})
     latest = {
         "text": text,
-        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "intent": {"name": intent, "confidence": confidence} if intent else {},
         "entities": entities or [],
     }
     history = list(events or [])

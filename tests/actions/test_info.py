@@ -48,3 +48,35 @@ def test_notices_in_english(env, domain) -> None:
     )
     assert responses(messages) == ["utter_disaster_notices"]
     assert messages[0]["notices"] == "• 11/27 09:05 Water station open"
+
+
+def test_an_uncertain_reading_is_answered_and_kept_for_a_person(env, domain) -> None:
+    """「なんか外がへん」 read as a question about disaster news at 0.57: the resident gets the
+    answer, and the message reaches the inbox (it may be a report nobody else would see)."""
+    tracker = make_tracker(
+        text="なんか外がへん、におう", intent="ask_disaster_info", confidence=0.57
+    )
+    events, messages = run(ActionAnswerDisasterInfo(), tracker, domain)
+    assert events == []
+    assert responses(messages) == ["utter_no_notices", "utter_message_kept"]
+    (row,) = env.list_inbox(handled=False).items
+    assert row.text == "なんか外がへん、におう"
+    assert row.reason == "uncertain" and row.intent == "ask_disaster_info"
+    assert row.confidence is not None and abs(row.confidence - 0.57) < 1e-6
+
+
+def test_a_clear_question_is_answered_without_the_inbox(env, domain) -> None:
+    for confidence in (0.95, 0.70):
+        tracker = make_tracker(
+            text="避難指示は出ていますか", intent="ask_disaster_info", confidence=confidence
+        )
+        _, messages = run(ActionAnswerDisasterInfo(), tracker, domain)
+        assert responses(messages) == ["utter_no_notices"]
+    assert env.list_inbox(handled=None).items == []
+
+
+def test_an_uncertain_button_payload_is_not_kept(env, domain) -> None:
+    tracker = make_tracker(text="/ask_disaster_info", intent="ask_disaster_info", confidence=0.6)
+    _, messages = run(ActionAnswerDisasterInfo(), tracker, domain)
+    assert responses(messages) == ["utter_no_notices"]
+    assert env.list_inbox(handled=None).items == []
