@@ -4,8 +4,8 @@
 training data. It is split in two halves by position: the *dev* half (odd positions) may be
 looked at to improve the lexicon; the *test* half (even positions) is only ever counted, never
 printed, so its figure stays an honest held-out one. ``bench/data/danger_dev.yml`` is a second,
-larger development set by other writers. ``bench/data/danger_dev_posts.yml`` is a third, in the patterns of real posts. ``--show-dev``
-lists the errors of the dev sets;
+larger development set by other writers; ``bench/data/danger_dev_posts.yml`` a third, in the
+patterns of real posts. ``--show-dev`` lists the errors of the dev sets;
 ``--dev-only`` does not touch the test half at all (use it while tuning: the test half is scored
 only at the end, as a pass/fail figure).
 
@@ -64,10 +64,9 @@ def main() -> None:
     parts = halves()
     if args.dev_only:
         del parts["test"]
-    dev2 = yaml.safe_load(DEV.read_text(encoding="utf-8"))
-    parts["dev2"] = {k: [str(t) for t in dev2[k]] for k in ("life_threat", "not_life_threat")}
-    posts = yaml.safe_load(POSTS.read_text(encoding="utf-8"))
-    parts["posts"] = {k: [str(t) for t in posts[k]] for k in ("life_threat", "not_life_threat")}
+    for name, path in (("dev2", DEV), ("posts", POSTS)):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        parts[name] = {k: [str(t) for t in data[k]] for k in ("life_threat", "not_life_threat")}
     for name in [n for n in ("dev", "dev2", "posts", "test") if n in parts]:
         s = score(parts[name])
         print(f"{name:5s}: recall {s['recall']:.3f}  precision {s['precision']:.3f}  "
