@@ -135,6 +135,20 @@ async def keep_if_uncertain(dispatcher: CollectingDispatcher, tracker: Tracker) 
     dispatcher.utter_message(response="utter_message_kept")
 
 
+class ActionKeepIfUncertain(Action):
+    """After an answer from the domain (pets, accessibility, what to bring): keep the message for
+    a person when the model read it with low confidence (:func:`keep_if_uncertain`)."""
+
+    def name(self) -> str:
+        return "action_keep_if_uncertain"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        await keep_if_uncertain(dispatcher, tracker)
+        return []
+
+
 class ActionKeepMessage(Action):
     """Keep the latest message for the officials' inbox (see the module docstring)."""
 

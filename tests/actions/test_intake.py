@@ -6,7 +6,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from actions.emergency import ActionPrepareUrgentReport
-from actions.intake import ActionKeepMessage, about_someone_else
+from actions.intake import ActionKeepIfUncertain, ActionKeepMessage, about_someone_else
 from actions.reports import ActionSubmitReport
 
 from .conftest import make_tracker, responses, run
@@ -187,3 +187,29 @@ def test_answer_outside_any_form_is_kept_and_the_resident_guided(env, domain):
     assert events == [] and responses(messages) == ["utter_inform_kept"]
     (row,) = env.list_inbox(handled=False).items
     assert row.text == "カイロと毛布" and row.reason == "unhandled"
+
+
+def test_an_uncertain_question_about_shelter_life_is_kept_for_a_person(env, domain):
+    """「犬が鳴きやまない、外の様子がおかしい」 read as a pets question at 0.61: the rule answers
+    about pets, then this action keeps the message (it may be a report no one else sees)."""
+    for intent, text in [
+        ("ask_pets", "犬が鳴きやまない、外の様子がおかしい"),
+        ("ask_accessibility", "車いすの母、いまどうなってるか分からん"),
+        ("ask_what_to_bring", "水と薬はある、それより裏の崖から石が落ちてくる"),
+    ]:
+        tracker = make_tracker(text=text, intent=intent, confidence=0.61)
+        events, messages = run(ActionKeepIfUncertain(), tracker, domain)
+        assert events == [] and responses(messages) == ["utter_message_kept"]
+    rows = env.list_inbox(handled=False).items
+    assert sorted(r.intent for r in rows) == ["ask_accessibility", "ask_pets", "ask_what_to_bring"]
+    assert {r.reason for r in rows} == {"uncertain"}
+
+
+def test_a_clear_question_about_shelter_life_stays_out_of_the_inbox(env, domain):
+    for confidence in (0.99, 0.70):
+        tracker = make_tracker(text="ペット連れて行ける？", intent="ask_pets", confidence=confidence)
+        events, messages = run(ActionKeepIfUncertain(), tracker, domain)
+        assert events == [] and messages == []
+    tracker = make_tracker(text="/ask_pets", intent="ask_pets", confidence=0.6)
+    assert run(ActionKeepIfUncertain(), tracker, domain) == ([], [])
+    assert env.list_inbox(handled=None).items == []
