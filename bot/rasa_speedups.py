@@ -51,6 +51,22 @@ Two more cut work that bare Rasa does not do but our stack did on every turn
    the new process) is sent once more on a new connection; a failure on a new connection is
    raised as before (the server may have received it).
 
+One more cuts a call that Rasa repeats with the same request:
+
+6. A form that activates asks the action server's ``validate_<form>`` a second time after an
+   empty answer (:func:`form_do`). ``LoopAction._activate_loop`` runs ``FormAction.activate``
+   on a copy of the tracker with the form active: ``action_extract_slots``, then the validation
+   action with the required slots already filled - none, when the message named none. When
+   that returns no events, ``FormAction.do`` calls ``_validate_if_required`` on the original
+   tracker (the form not yet active there), which sends the validation action the slots set
+   since the user's message - none again. The two requests differ only in the form being
+   active and in extraction events that set no slot. Our validation actions (actions/forms,
+   rasa_sdk ``FormValidationAction`` with ``validate_<slot>`` methods only: no ``extract_``
+   method, no ``required_slots`` override) answer a request with no slot to validate with no
+   events, whatever the active loop. :func:`form_do` skips only that second call, and only when
+   both candidate sets are empty; the form then asks for its next slot exactly as ``do`` does
+   after an empty validation. The test checks the assumption on every validation action.
+
 ``tests/bot/test_rasa_speedups.py`` compares each with Rasa's own behaviour (same errors; the same
 spaCy object in both nodes; the same parse and the same action probabilities from the model loaded
 both ways). Figures: docs/performance.md, "Cold start".
@@ -68,10 +84,11 @@ from typing import Any
 
 import aiohttp
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.actions.forms import FormAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.core.events import ActiveLoop, Event, SlotSet
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 from rasa.utils.tensorflow.models import RasaModel
 
@@ -84,6 +101,7 @@ ORIGINAL_SPACY_LOAD = SpacyNLP.load_model
 ORIGINAL_RASA_MODEL_LOAD: Any = RasaModel.__dict__["load"]  # the classmethod object
 ORIGINAL_RUN_CUSTOM_ACTION = ActionExtractSlots._run_custom_action
 ORIGINAL_ENDPOINT_REQUEST = EndpointConfig.request
+ORIGINAL_FORM_DO = FormAction.do
 
 
 @functools.lru_cache(maxsize=1)
@@ -203,6 +221,37 @@ def detect_language_events(tracker: Any) -> list[Event]:
     return []
 
 
+def repeats_activation_validation(form: FormAction, tracker: Any, domain: Any,
+                                  events_so_far: list[Event]) -> bool:
+    """Whether ``FormAction.do`` is about to ask the validation action again with no slot to
+    validate, after ``activate`` asked it with none and got no events: the form was activated
+    in this run (not yet active on the tracker, and ``activate`` returned nothing but the
+    ``ActiveLoop`` event), no required slot is filled (so ``activate`` validated ``{}``), and no
+    required slot was set since the user's message (so ``validate`` would validate ``{}``)."""
+    if tracker.active_loop_name == form.name():
+        return False
+    if any(not isinstance(e, ActiveLoop) for e in events_so_far):
+        return False
+    if any(tracker.get_slot(name) is not None for name in form.required_slots(domain)):
+        return False
+    return not form._get_slot_extractions(tracker, domain)
+
+
+async def form_do(
+    self: FormAction,
+    output_channel: Any,
+    nlg: Any,
+    tracker: Any,
+    domain: Any,
+    events_so_far: list[Event],
+) -> list[Event]:
+    """``FormAction.do`` without the repeated validation call (see the module docstring)."""
+    if not repeats_activation_validation(self, tracker, domain, events_so_far):
+        return await ORIGINAL_FORM_DO(self, output_channel, nlg, tracker, domain, events_so_far)
+    # what ``do`` returns when the repeated validation answers [] (as it did a moment ago)
+    return await self.request_next_slot(tracker, domain, output_channel, nlg, events_so_far)
+
+
 #: custom slot mappings answered in the Rasa process: action name -> events from the tracker
 LOCAL_SLOT_ACTIONS = {"action_detect_language": detect_language_events}
 
@@ -318,7 +367,7 @@ async def endpoint_request(
 #: the replacements by name; ``BOSAI_RASA_SPEEDUPS`` (comma-separated names, or ``none``) picks
 #: some of them - for measuring each one (bench/turn_latency.py ``--speedups``) and as a way back
 #: to Rasa's own behaviour should a Rasa upgrade break one. Default: all.
-NAMES = ("schema", "spacy", "eager", "language", "keepalive")
+NAMES = ("schema", "spacy", "eager", "language", "keepalive", "form")
 
 
 def selected(value: str | None) -> set[str]:
@@ -353,4 +402,6 @@ def apply(names: set[str] | None = None) -> None:
             ActionExtractSlots._run_custom_action = run_custom_action  # type: ignore[method-assign]
         if "keepalive" in names:
             EndpointConfig.request = endpoint_request  # type: ignore[method-assign]
+        if "form" in names:
+            FormAction.do = form_do  # type: ignore[method-assign]
         _applied = True

@@ -73,7 +73,7 @@ def test_apply_installs_it_and_one_check_is_much_cheaper(action: RemoteAction) -
 def test_the_switch_selects_replacements() -> None:
     assert rasa_speedups.selected(None) == set(rasa_speedups.NAMES)
     assert rasa_speedups.selected("") == set(rasa_speedups.NAMES)
-    assert set(rasa_speedups.NAMES) == {"schema", "spacy", "eager", "language", "keepalive"}
+    assert set(rasa_speedups.NAMES) == {"schema", "spacy", "eager", "language", "keepalive", "form"}
     assert rasa_speedups.selected("none") == set()
     assert rasa_speedups.selected(" spacy, eager ") == {"spacy", "eager"}
     with pytest.raises(ValueError, match="unknown"):
@@ -412,3 +412,137 @@ def test_unreachable_server_fails_as_in_rasa() -> None:
         await rasa_speedups.kept_session(endpoint).close()
 
     asyncio.run(scenario())
+
+
+# -- 6. the repeated validation at a form's activation
+
+FORMS = ["shelter_search_form", "shelter_lookup_form", "hazard_check_form", "report_damage_form",
+         "shelter_status_form", "register_evacuation_form", "supply_request_form"]
+
+
+@pytest.fixture(scope="module")
+def rasa_domain() -> Any:
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(REPO / "bot" / "domain"))
+
+
+@pytest.fixture(scope="module")
+def executor() -> Any:
+    """Our real action server's actions, called in this process instead of over HTTP."""
+    from rasa_sdk.executor import ActionExecutor
+
+    ex = ActionExecutor()
+    ex.register_package("actions")
+    return ex
+
+
+def test_every_validation_action_answers_nothing_to_validate_with_no_events(
+    rasa_domain: Any, executor: Any,
+) -> None:
+    """The assumption of :func:`rasa_speedups.form_do`: a validation action asked with no slot
+    candidates answers no events, with the form active or not (rasa_sdk's
+    ``FormValidationAction`` with ``validate_<slot>`` methods only)."""
+    from rasa_sdk.forms import FormValidationAction
+
+    for form in FORMS:
+        action = executor.actions[f"validate_{form}"]
+        cls = type(action) if not isinstance(action, type) else action
+        if hasattr(action, "__self__"):  # a bound run method
+            cls = type(action.__self__)
+        assert issubclass(cls, FormValidationAction), form
+        assert not [m for m in dir(cls) if m.startswith("extract_")], form
+        assert cls.required_slots is FormValidationAction.required_slots, form
+        assert cls.run is FormValidationAction.run, form
+        for active in (form, None):
+            payload = _validation_call(rasa_domain, form, active)
+            answer = asyncio.run(executor.run(payload))
+            assert answer == {"events": [], "responses": []}, (form, active, answer)
+
+
+def _validation_call(domain: Any, form: str, active: str | None) -> dict:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("お願いします", {"name": "inform", "confidence": 0.9}, [])]
+    if active:
+        events.append(ActiveLoop(active))
+    events += [SlotSet(REQUESTED_SLOT, None), ActionExecuted(form)]
+    tracker = DialogueStateTracker.from_events("resident", events, slots=domain.slots)
+    action = RemoteAction(f"validate_{form}", EndpointConfig("http://127.0.0.1:1/webhook"))
+    return action._action_call_format(tracker, domain)
+
+
+def _run_form(form: str, message: str, intent: str, entities: list[dict], domain: Any, executor: Any,
+              monkeypatch: pytest.MonkeyPatch, do: Any) -> tuple[list, list, list]:
+    """Activate ``form`` on a fresh conversation whose last message is ``message``, with Rasa's
+    ``FormAction`` and the action server's real actions; returns (events, sent messages, calls)."""
+    from rasa.core.actions.forms import FormAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    calls: list[tuple[str, str | None]] = []
+
+    async def request(self: Any, method: str = "post", subpath: Any = None,
+                      content_type: Any = None, compress: bool = False, **kwargs: Any) -> Any:
+        payload = kwargs["json"]
+        calls.append((payload["next_action"], (payload["tracker"].get("active_loop") or {}).get("name")))
+        return await executor.run(payload)
+
+    monkeypatch.setattr(EndpointConfig, "request", request)
+    monkeypatch.setattr(FormAction, "do", do)
+    tracker = DialogueStateTracker.from_events("resident", [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered(message, {"name": intent, "confidence": 0.95}, entities),
+    ], slots=domain.slots)
+    channel = CollectingOutputChannel()
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    action = FormAction(form, EndpointConfig("http://127.0.0.1:1/webhook"))
+    events = asyncio.run(action.run(channel, nlg, tracker, domain))
+    plain = [(type(e).__name__, getattr(e, "key", None) or getattr(e, "name", None),
+              getattr(e, "value", None) or getattr(e, "text", None)) for e in events]
+    asked = [e.text for e in events if type(e).__name__ == "BotUttered"]
+    return plain, asked + [m.get("text") for m in channel.messages], calls
+
+
+@pytest.mark.parametrize("form,message,intent,entities", [
+    ("shelter_search_form", "避難所どこ", "find_shelter", []),
+    ("shelter_lookup_form", "避難所の様子を知りたい", "ask_shelter_status", []),
+    ("hazard_check_form", "ここ危ない？", "check_hazard", []),
+    ("report_damage_form", "被害を報告したい", "report_damage", []),
+    ("register_evacuation_form", "避難しました", "register_evacuation", []),
+    ("supply_request_form", "物資がほしい", "request_supplies", []),
+    # a message that fills a slot: activate's validation answers events, no call to skip
+    ("shelter_search_form", "津波の避難場所", "find_shelter",
+     [{"entity": "hazard", "value": "tsunami", "start": 0, "end": 2}]),
+])
+def test_a_form_activates_with_one_validation_call_and_the_same_events(
+    form: str, message: str, intent: str, entities: list[dict], rasa_domain: Any, executor: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = _run_form(form, message, intent, entities, rasa_domain, executor, monkeypatch,
+                         rasa_speedups.ORIGINAL_FORM_DO)
+    ours = _run_form(form, message, intent, entities, rasa_domain, executor, monkeypatch,
+                     rasa_speedups.form_do)
+    assert ours[:2] == original[:2]
+    assert original[1], "the form asked for its first slot"
+    validate = f"validate_{form}"
+    before, after = original[2].count((validate, None)), ours[2].count((validate, None))
+    if entities:
+        assert (before, after) == (0, 0) and ours[2] == original[2]
+    else:
+        # Rasa: once at activation (form active on a copy), once in do (not active); ours: once
+        assert original[2].count((validate, form)) == ours[2].count((validate, form)) == 1
+        assert (before, after) == (1, 0)
+        assert [c for c in ours[2] if c != (validate, None)] == [
+            c for c in original[2] if c != (validate, None)]
+
+
+def test_the_form_switch_installs_it() -> None:
+    assert "form" in rasa_speedups.NAMES
+    assert rasa_speedups.selected("form") == {"form"}
