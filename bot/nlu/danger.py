@@ -115,6 +115,7 @@ class _Lexicon:
     resolved_same_clause: re.Pattern[str]
     resolved_after: re.Pattern[str]
     idioms: re.Pattern[str]
+    not_a_person: re.Pattern[str]
     not_real: re.Pattern[str]
     all_clear: re.Pattern[str]
     property_only: re.Pattern[str]
@@ -156,6 +157,7 @@ def load_lexicon(path: str | None = None) -> _Lexicon:
             resolved_same_clause=_join(data["resolved_same_clause"]),
             resolved_after=_join(data["resolved_after"]),
             idioms=_join(data["idioms"]),
+            not_a_person=_join(data["not_a_person"]),
             not_real=_join(data["not_real"]),
             all_clear=_join(data["all_clear"]),
             property_only=_join(data["property_only"]),
@@ -196,6 +198,8 @@ class _Scan:
     def __init__(self, lex: _Lexicon, norm: str) -> None:
         self.lex, self.norm = lex, norm
         self._past_end: dict[tuple[int, int], bool] = {}
+        self._things: list[tuple[int, int]] | None = None
+        self._thing_starts: list[int] = []
         self._idiom: dict[tuple[int, int], bool] = {}
         self._commas = [i for i, ch in enumerate(norm) if ch in "、,"]
         self._rest = _Later(lex.resolved_after, norm, len(norm))
@@ -221,7 +225,19 @@ class _Scan:
             return False
         if self._rest.found_from(m.start()):
             return False
+        if self._about_a_thing(m):
+            return False
         return not self._clause_idiom(clause)
+
+    def _about_a_thing(self, m: re.Match[str]) -> bool:
+        """The hit overlaps a span about an animal or a thing (「倉庫が流され」)."""
+        if self._things is None:
+            self._things = [(t.start(), t.end()) for t in self.lex.not_a_person.finditer(self.norm)]
+            self._thing_starts = [start for start, _ in self._things]
+        # the spans are sorted and do not overlap: if the last one starting before the hit's end
+        # ends before the hit starts, so do all earlier ones
+        i = bisect.bisect_left(self._thing_starts, m.end()) - 1
+        return i >= 0 and self._things[i][1] > m.start()
 
     def _clause_in_past(self, clause: tuple[int, int]) -> bool:
         if clause not in self._past_end:
@@ -391,6 +407,7 @@ def assess(text: str | None, lexicon: _Lexicon | None = None) -> Assessment:
         for kind, pattern in (
             ("all_clear", lex.all_clear),
             ("idiom", lex.idioms),
+            ("not_a_person", lex.not_a_person),
             ("property_only", lex.property_only),
             ("not_now", lex.not_now),
         ):

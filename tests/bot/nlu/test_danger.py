@@ -615,3 +615,41 @@ def test_real_post_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> 
 @pytest.mark.parametrize("text", list(POST_LOOKALIKES.values()))
 def test_real_post_look_alikes_are_not_threats(text: str) -> None:
     assert not assess(text).threat, text
+
+
+# 1 Dec: general misreadings found on a first-sight set (bench/data/intent_fresh_posts.yml); our
+# own sentences, one threat and one look-alike per rule.
+DIALECT_AND_BODY_RULES = {
+    "a burn, not the Kansai 「〜やけど」": (
+        "鍋ひっくり返して娘がやけどした、水ぶくれ",
+        "うちは〇〇町なんやけど、給水車まだ来えへん？",
+    ),
+    "a burn said last": ("じいちゃんが顔に大やけど", "今日も寒いんやけど、灯油ある？"),
+    "the neck, not the ankle": ("水が首まで来てる、動けない", "足首まで水たまり、長靴で歩いた"),
+    "a risk zone asked about": (
+        "雪崩で車が埋まった、中に人がいる",
+        "土砂崩れの危険がある場所ってうちも入ってる？",
+    ),
+    "a thing swept away, said with も": ("川に人が流された", "物置もひとつ流された、けが人なし"),
+}
+# A span about an animal or a thing discounts only its own words, not a person in the same clause.
+THING_AND_PERSON = [
+    "物置が燃えてる、中に子どもがいる",
+    "倉庫が流された、中に人がいる",
+    "犬が取り残されてる、祖母も逃げ遅れた",
+    "our dog is stuck on the roof and my dad is trapped in the car",
+]
+
+
+@pytest.mark.parametrize("rule", list(DIALECT_AND_BODY_RULES))
+def test_dialect_and_body_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
+    threat, lookalike = DIALECT_AND_BODY_RULES[rule]
+    assert assess(threat).threat, threat
+    assert not assess(lookalike).threat, lookalike
+
+
+@pytest.mark.parametrize("text", THING_AND_PERSON)
+def test_a_thing_in_danger_does_not_hide_a_person_in_the_same_clause(text: str) -> None:
+    assert assess(text).threat, text
+    thing_only = text.split("、")[0].split(" and ")[0]
+    assert not assess(thing_only).threat, thing_only
