@@ -48,5 +48,6 @@ class ActionAnswerDisasterInfo(Action):
             dispatcher.utter_message(response="utter_no_notices")
         else:
             dispatcher.utter_message(response="utter_disaster_notices", notices="\n".join(lines))
-        await keep_if_uncertain(dispatcher, tracker)
+        # a statement read as a question about the news (「なんか外がへん」) may be a report
+        await keep_if_uncertain(dispatcher, tracker, statements=True)
         return []

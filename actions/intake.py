@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.parsing import parse_stated_count, parse_supplies
+from actions.parsing import asks_something, parse_stated_count, parse_supplies
 from actions.tracking import channel_name, coords, entity_values, latest_intent, latest_text
 
 logger = logging.getLogger(__name__)
@@ -118,18 +118,29 @@ async def _add_to_inbox(tracker: Tracker, text: str, reason: str, intent: str | 
     )
 
 
-async def keep_if_uncertain(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+async def keep_if_uncertain(
+    dispatcher: CollectingDispatcher, tracker: Tracker, statements: bool = False
+) -> None:
     """After an answer-only reply: a message the model read with a confidence below
     :data:`UNCERTAIN_BELOW` is also kept for a person (reason ``uncertain``) and the resident is
-    told so (「なんか外がへん」 read as a question about disaster news may be a report no one sees)."""
+    told so (「なんか外がへん」 read as a question about disaster news may be a report no one sees).
+    With ``statements``, so is a message that asks nothing (reason ``statement``,
+    :func:`actions.parsing.asks_something`): 「ｑｗｅｒｔｙ なんか外がへん」 read as a question about
+    disaster news at 0.86, 「防災メールが届かない」."""
     confidence = _confidence(tracker)
     text = latest_text(tracker).strip()
-    if confidence is None or confidence >= UNCERTAIN_BELOW or not text or text.startswith("/"):
+    if not text or text.startswith("/"):
+        return
+    if confidence is not None and confidence < UNCERTAIN_BELOW:
+        reason = "uncertain"
+    elif statements and not asks_something(text):
+        reason = "statement"
+    else:
         return
     try:
-        await _add_to_inbox(tracker, text, "uncertain", latest_intent(tracker))
+        await _add_to_inbox(tracker, text, reason, latest_intent(tracker))
     except Exception:  # noqa: BLE001 - the answer was given; say the message did not reach a person
-        logger.exception("keeping an uncertain message for the inbox failed")
+        logger.exception("keeping an answered message for the inbox failed")
         dispatcher.utter_message(response="utter_message_not_kept")
         return
     dispatcher.utter_message(response="utter_message_kept")

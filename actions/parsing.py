@@ -479,3 +479,30 @@ def format_distance(meters: float | None, language: str = "ja") -> str:
 def map_link(lat: float, lon: float) -> str:
     """GSI map link centred on the point at zoom 17."""
     return f"https://maps.gsi.go.jp/#17/{lat:.6f}/{lon:.6f}/"
+
+
+# A question or a request for information, as residents write one: a question mark or ending,
+# an interrogative, 「わからない」, a topic left open (「今の警戒レベルは」), a request (「もう一回」
+# 「教えて」), or a bare information noun (「地震速報」「台風の進路」). What is none of these is a
+# statement (「なんか外がへん」「防災メールが届かない」): read as a question about disaster news, it is
+# also kept for a person (actions/intake.py).
+_QUESTION = re.compile(
+    r"[?？]"
+    r"|(か|かな|かね|かい|かいな|かしら|のん|っけ|でしょう|だろう|やろ|べか|ですか|ますか)[ぁあー〜。!！…\s]*$"
+    r"|(?<!な)の[。!！…\s]*$"
+    r"|(ですか|ますか|でしょうか|でしょか|のか|かな|かいな|んやろ|だべか)(?=[、,。!！…\s]|$)"
+    r"|(は|って|とか)[。\s]*$"
+    r"|いつ|どこ|何(?!も)|なに(?!も)|なんで|なんて|なんぼ|どう|どない|誰|だれ|どれ|どの|どっち|なぜ|いくら|いくつ"
+    r"|教え|おしえ|知りた|しりた|わから|分から|わかん|分かん|わかる|分かる|確認したい|聞きたい|調べ"
+    r"|もう一回|もう一度|もういっかい|ください|下さい|ちょうだい|お願い|おねがい|ほしい|欲しい"
+    r"|(情報|速報|お知らせ|おしらせ|レベル|状況|見込み|予定|予想|予報|進路|一覧|まとめ)[。\s]*$"
+    r"|\b(what|when|where|which|who|whom|whose|why|how|is|are|was|were|do|does|did|can|could|will"
+    r"|would|should|has|have|any|tell|show|please)\b"
+    r"|\b(news|info|information|update|updates|status)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_something(text: str | None) -> bool:
+    """Whether ``text`` asks a question or for information (see :data:`_QUESTION`)."""
+    return bool(text) and _QUESTION.search(normalize(str(text))) is not None

@@ -40,6 +40,9 @@ INBOX_REASONS: dict[str, str] = {
     # answered (e.g. with the latest notices), but the model's reading was uncertain
     # (actions/intake.py, UNCERTAIN_BELOW): a person should check what the resident meant.
     "uncertain": "読み取りが不確か（回答済み）",
+    # answered as a question about disaster news, but it asks nothing (「なんか外がへん」
+    # 「防災メールが届かない」, actions/parsing.py asks_something): it may be a report or a complaint.
+    "statement": "質問ではない投稿（回答済み）",
 }
 
 # Actions written to the inbox's audit log.

@@ -80,3 +80,29 @@ def test_an_uncertain_button_payload_is_not_kept(env, domain) -> None:
     _, messages = run(ActionAnswerDisasterInfo(), tracker, domain)
     assert responses(messages) == ["utter_no_notices"]
     assert env.list_inbox(handled=None).items == []
+
+
+def test_a_statement_read_as_a_question_about_the_news_is_kept_for_a_person(env, domain) -> None:
+    """「ｑｗｅｒｔｙ ｚｘｃｖ なんか外がへん」 read as ask_disaster_info at 0.86 (1 Dec model) asks
+    nothing: answered, and kept (reason ``statement``); so is a complaint that carries a need."""
+    for text in ["ｑｗｅｒｔｙ ｚｘｃｖ なんか外がへん", "防災メールが届かない"]:
+        tracker = make_tracker(text=text, intent="ask_disaster_info", confidence=0.86)
+        events, messages = run(ActionAnswerDisasterInfo(), tracker, domain)
+        assert events == []
+        assert responses(messages) == ["utter_no_notices", "utter_message_kept"], text
+    rows = env.list_inbox(handled=False).items
+    assert {r.text for r in rows} == {"ｑｗｅｒｔｙ ｚｘｃｖ なんか外がへん", "防災メールが届かない"}
+    assert {r.reason for r in rows} == {"statement"}
+
+
+def test_questions_about_the_news_in_many_forms_stay_out_of_the_inbox(env, domain) -> None:
+    questions = [
+        "避難指示出てるの", "停電いつ直る", "今の警戒レベルは", "地震速報", "台風の進路",
+        "さっきのお知らせもう一回", "うちの地区、避難指示出たのかわからない", "道路の通行止め情報ほしい",
+        "has the evacuation order been lifted", "電気は戻ったんでしょうか。ニュースに出てこなくて",
+    ]
+    for text in questions:
+        tracker = make_tracker(text=text, intent="ask_disaster_info", confidence=0.9)
+        _, messages = run(ActionAnswerDisasterInfo(), tracker, domain)
+        assert responses(messages) == ["utter_no_notices"], text
+    assert env.list_inbox(handled=None).items == []

@@ -132,3 +132,14 @@ def test_code_lists_follow_the_vocabulary():
     assert "flood" in p.HAZARDS and "all" not in p.HAZARDS and len(p.HAZARDS) == 8
     assert list(p.PLACE_TYPES) == ["home", "car", "relatives", "hotel", "shelter", "other"]
     assert "needs_assistance" in p.DAMAGE_TYPES and "evacuee" not in p.DAMAGE_TYPES
+
+
+def test_asks_something_tells_questions_from_statements() -> None:
+    from actions.parsing import asks_something
+
+    for text in ["避難所どこ", "停電いつ直る？", "今の警戒レベルは", "これ大丈夫なのかな", "教えてください",
+                 "避難指示出とるんかいな", "What's happening?", "latest news please", "断水の復旧見込みは"]:
+        assert asks_something(text), text
+    for text in ["なんか外がへん", "サイレン鳴ってる", "防災メールが届かない", "川の音がすごい、濁ってる",
+                 "something weird outside", "何もない", "", None]:
+        assert not asks_something(text), text
