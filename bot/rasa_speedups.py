@@ -67,6 +67,18 @@ One more cuts a call that Rasa repeats with the same request:
    both candidate sets are empty; the form then asks for its next slot exactly as ``do`` does
    after an empty validation. The test checks the assumption on every validation action.
 
+And one skips work whose result Rasa throws away:
+
+7. A button's payload (「/inform{"hazard": "tsunami"}」, 「/affirm」, a shared location) is not run
+   through the NLU pipeline (:func:`parse_with_graph`). Rasa's predict graph runs every
+   component - GiNZA, the featurizers, DIET, the danger layer - on the payload's text, and then its
+   last node, ``RegexMessageHandler``, replaces the whole message with a new one holding only the
+   text, intent, intent ranking and entities unpacked from the payload
+   (``YAMLStoryReader.unpack_regex_message``). For a text that unpacks, the same unpacking is done
+   here, with the same domain and extractor name, and the graph is not run; any other text (one
+   that does not start with ``/``, or names no intent of the domain) runs the graph as before.
+   A form turn answered with a button made the Rasa server pay the NLU's 30-40 ms for nothing.
+
 ``tests/bot/test_rasa_speedups.py`` compares each with Rasa's own behaviour (same errors; the same
 spaCy object in both nodes; the same parse and the same action probabilities from the model loaded
 both ways). Figures: docs/performance.md, "Cold start".
@@ -86,6 +98,7 @@ import aiohttp
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
 from rasa.core.actions.forms import FormAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.core.processor import MessageProcessor
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet
@@ -102,6 +115,7 @@ ORIGINAL_RASA_MODEL_LOAD: Any = RasaModel.__dict__["load"]  # the classmethod ob
 ORIGINAL_RUN_CUSTOM_ACTION = ActionExtractSlots._run_custom_action
 ORIGINAL_ENDPOINT_REQUEST = EndpointConfig.request
 ORIGINAL_FORM_DO = FormAction.do
+ORIGINAL_PARSE_WITH_GRAPH = MessageProcessor._parse_message_with_graph
 
 
 @functools.lru_cache(maxsize=1)
@@ -252,6 +266,50 @@ async def form_do(
     return await self.request_next_slot(tracker, domain, output_channel, nlg, events_so_far)
 
 
+def unpacked_payload(text: str | None, domain: Any) -> Any:
+    """What ``RegexMessageHandler`` (the predict graph's last node) makes of ``text``: a new
+    message for a payload that names an intent of ``domain``, else None."""
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import INTENT, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    if not text or not text.strip().startswith("/"):
+        return None
+    original = Message({TEXT: text})
+    unpacked = YAMLStoryReader.unpack_regex_message(
+        original, domain, entity_extractor_name=RegexMessageHandler.__name__
+    )
+    if unpacked is original or not unpacked.get(INTENT):
+        return None
+    return unpacked
+
+
+def parse_with_graph(
+    self: MessageProcessor, message: Any, tracker: Any, only_output_properties: bool = True
+) -> dict[str, Any]:
+    """``MessageProcessor._parse_message_with_graph`` without running the NLU pipeline on a
+    payload whose result the graph's last node replaces (see the module docstring)."""
+    from rasa.shared.nlu.constants import (
+        ENTITIES,
+        INTENT,
+        INTENT_NAME_KEY,
+        PREDICTED_CONFIDENCE_KEY,
+        TEXT,
+    )
+
+    unpacked = unpacked_payload(message.text, self.domain)
+    if unpacked is None:
+        return ORIGINAL_PARSE_WITH_GRAPH(self, message, tracker, only_output_properties)
+    parse_data: dict[str, Any] = {
+        TEXT: "",
+        INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+        ENTITIES: [],
+    }
+    parse_data.update(unpacked.as_dict(only_output_properties=only_output_properties))
+    return parse_data
+
+
 #: custom slot mappings answered in the Rasa process: action name -> events from the tracker
 LOCAL_SLOT_ACTIONS = {"action_detect_language": detect_language_events}
 
@@ -367,7 +425,7 @@ async def endpoint_request(
 #: the replacements by name; ``BOSAI_RASA_SPEEDUPS`` (comma-separated names, or ``none``) picks
 #: some of them - for measuring each one (bench/turn_latency.py ``--speedups``) and as a way back
 #: to Rasa's own behaviour should a Rasa upgrade break one. Default: all.
-NAMES = ("schema", "spacy", "eager", "language", "keepalive", "form")
+NAMES = ("schema", "spacy", "eager", "language", "keepalive", "form", "payload")
 
 
 def selected(value: str | None) -> set[str]:
@@ -404,4 +462,6 @@ def apply(names: set[str] | None = None) -> None:
             EndpointConfig.request = endpoint_request  # type: ignore[method-assign]
         if "form" in names:
             FormAction.do = form_do  # type: ignore[method-assign]
+        if "payload" in names:
+            MessageProcessor._parse_message_with_graph = parse_with_graph  # type: ignore[method-assign]
         _applied = True

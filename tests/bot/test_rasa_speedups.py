@@ -73,7 +73,8 @@ def test_apply_installs_it_and_one_check_is_much_cheaper(action: RemoteAction) -
 def test_the_switch_selects_replacements() -> None:
     assert rasa_speedups.selected(None) == set(rasa_speedups.NAMES)
     assert rasa_speedups.selected("") == set(rasa_speedups.NAMES)
-    assert set(rasa_speedups.NAMES) == {"schema", "spacy", "eager", "language", "keepalive", "form"}
+    assert set(rasa_speedups.NAMES) == {"schema", "spacy", "eager", "language", "keepalive", "form",
+                                        "payload"}
     assert rasa_speedups.selected("none") == set()
     assert rasa_speedups.selected(" spacy, eager ") == {"spacy", "eager"}
     with pytest.raises(ValueError, match="unknown"):
@@ -546,3 +547,52 @@ def test_a_form_activates_with_one_validation_call_and_the_same_events(
 def test_the_form_switch_installs_it() -> None:
     assert "form" in rasa_speedups.NAMES
     assert rasa_speedups.selected("form") == {"form"}
+
+
+# -- 7. a button's payload is not run through the NLU pipeline
+
+PAYLOADS = [
+    '/inform{"hazard": "tsunami"}', "/affirm", "/deny", '/share_location{"lat": 41.77, "lon": 140.73}',
+    '/inform{"place_type": "car", "number": 3}', "  /find_shelter  ", "/affirm@0.8",
+    # not unpacked: the graph runs as before
+    "/no_such_intent", "/", "/ 避難所どこ", "避難所どこ", "津波の避難所はどこ/教えて",
+]
+
+
+@pytest.mark.rasa
+def test_a_payload_parses_as_the_graph_parses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    agent = _load_agent(True, monkeypatch)
+    processor = agent.processor
+    graph_runs: list[str] = []
+    original_run = processor.graph_runner.run
+
+    def counting_run(*args: Any, **kwargs: Any) -> Any:
+        graph_runs.append("run")
+        return original_run(*args, **kwargs)
+
+    monkeypatch.setattr(processor.graph_runner, "run", counting_run)
+    for text in PAYLOADS:
+        for only_output in (True, False):
+            tracker = DialogueStateTracker.from_events("payload", [], slots=agent.domain.slots)
+            message = UserMessage(text, sender_id="payload")
+            graph_runs.clear()
+            theirs = rasa_speedups.ORIGINAL_PARSE_WITH_GRAPH(processor, message, tracker, only_output)
+            assert graph_runs == ["run"]
+            graph_runs.clear()
+            ours = rasa_speedups.parse_with_graph(processor, message, tracker, only_output)
+            unpacks = rasa_speedups.unpacked_payload(text, agent.domain) is not None
+            assert graph_runs == ([] if unpacks else ["run"]), text
+            if unpacks:
+                assert ours == theirs, text
+            else:
+                assert ours["intent"] == theirs["intent"] and ours["entities"] == theirs["entities"], text
+    assert rasa_speedups.unpacked_payload('/inform{"hazard": "tsunami"}', agent.domain) is not None
+    assert rasa_speedups.unpacked_payload("/no_such_intent", agent.domain) is None
+    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", rasa_speedups.parse_with_graph)
+    parsed = asyncio.run(processor.parse_message(UserMessage('/inform{"hazard": "flood"}')))
+    assert parsed["intent"]["name"] == "inform"
+    assert [(e["entity"], e["value"]) for e in parsed["entities"]] == [("hazard", "flood")]
