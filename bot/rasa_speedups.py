@@ -99,9 +99,19 @@ from rasa.core.actions.action import ActionExtractSlots, RemoteAction
 from rasa.core.actions.forms import FormAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.processor import MessageProcessor
+from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 from rasa.utils.tensorflow.models import RasaModel
 
@@ -269,11 +279,6 @@ async def form_do(
 def unpacked_payload(text: str | None, domain: Any) -> Any:
     """What ``RegexMessageHandler`` (the predict graph's last node) makes of ``text``: a new
     message for a payload that names an intent of ``domain``, else None."""
-    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
-    from rasa.shared.nlu.constants import INTENT, TEXT
-    from rasa.shared.nlu.training_data.message import Message
-
     if not text or not text.strip().startswith("/"):
         return None
     original = Message({TEXT: text})
@@ -290,14 +295,6 @@ def parse_with_graph(
 ) -> dict[str, Any]:
     """``MessageProcessor._parse_message_with_graph`` without running the NLU pipeline on a
     payload whose result the graph's last node replaces (see the module docstring)."""
-    from rasa.shared.nlu.constants import (
-        ENTITIES,
-        INTENT,
-        INTENT_NAME_KEY,
-        PREDICTED_CONFIDENCE_KEY,
-        TEXT,
-    )
-
     unpacked = unpacked_payload(message.text, self.domain)
     if unpacked is None:
         return ORIGINAL_PARSE_WITH_GRAPH(self, message, tracker, only_output_properties)
