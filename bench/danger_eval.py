@@ -4,8 +4,8 @@
 training data. It is split in two halves by position: the *dev* half (odd positions) may be
 looked at to improve the lexicon; the *test* half (even positions) is only ever counted, never
 printed, so its figure stays an honest held-out one. ``bench/data/danger_dev.yml`` is a second,
-larger development set by other writers; ``bench/data/danger_dev_posts.yml`` a third, in the
-patterns of real posts. ``--show-dev`` lists the errors of the dev sets;
+larger development set by other writers; ``bench/data/danger_dev_posts.yml`` a third and
+``danger_dev_posts2.yml`` a fourth, in the patterns of real posts. ``--show-dev`` lists the errors of the dev sets;
 ``--dev-only`` does not touch the test half at all (use it while tuning: the test half is scored
 only at the end, as a pass/fail figure).
 
@@ -30,6 +30,9 @@ DEV = ROOT / "bench" / "data" / "danger_dev.yml"
 # A third set, in the patterns of real posts (hashtags, addresses, telegraphic, about someone
 # else), by a writer who saw neither the lexicon nor the other sets.
 POSTS = ROOT / "bench" / "data" / "danger_dev_posts.yml"
+# A fourth, in the same patterns, by another writer who read neither the lexicon nor the other sets
+# (1 Dec 2026; first sight: docs/safety.md).
+POSTS2 = ROOT / "bench" / "data" / "danger_dev_posts2.yml"
 
 
 def halves(path: Path = HELDOUT) -> dict[str, dict[str, list[str]]]:
@@ -64,15 +67,15 @@ def main() -> None:
     parts = halves()
     if args.dev_only:
         del parts["test"]
-    for name, path in (("dev2", DEV), ("posts", POSTS)):
+    for name, path in (("dev2", DEV), ("posts", POSTS), ("posts2", POSTS2)):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         parts[name] = {k: [str(t) for t in data[k]] for k in ("life_threat", "not_life_threat")}
-    for name in [n for n in ("dev", "dev2", "posts", "test") if n in parts]:
+    for name in [n for n in ("dev", "dev2", "posts", "posts2", "test") if n in parts]:
         s = score(parts[name])
-        print(f"{name:5s}: recall {s['recall']:.3f}  precision {s['precision']:.3f}  "
+        print(f"{name:6s}: recall {s['recall']:.3f}  precision {s['precision']:.3f}  "
               f"(tp {s['tp']}, fn {s['fn']}, fp {s['fp']}, {s['n']} messages)")  # fmt: skip
     if args.show_dev:
-        for name in ("dev", "dev2", "posts"):
+        for name in ("dev", "dev2", "posts", "posts2"):
             for t in parts[name]["life_threat"]:
                 if not assess(t).threat:
                     print("MISSED   ", t)

@@ -653,3 +653,127 @@ def test_a_thing_in_danger_does_not_hide_a_person_in_the_same_clause(text: str) 
     assert assess(text).threat, text
     thing_only = text.split("、")[0].split(" and ")[0]
     assert not assess(thing_only).threat, thing_only
+
+
+# Rules from the second real-post dev set (bench/data/danger_dev_posts2.yml, 1 Dec): each with a
+# threat and a look-alike of our own (not lines of the set).
+SECOND_POSTS_RULES = {
+    "hanging on to something in the water": (
+        "A man is hanging on to a fence in the flood water, please hurry",
+        "We are hanging on to our hope, the shelter is warm",
+    ),
+    "someone or a car inside the torrent": (
+        "濁流の中に人、電柱につかまってる",
+        "濁流の動画をニュースで見た",
+    ),
+    "a person in the river (English)": (
+        "There is a boy in the river, he can't swim",
+        "Is there a shelter near the river?",
+    ),
+    "the stairs all under water": (
+        "階段もう全部つかった、2階に家族4人",
+        "階段は全部乾いてる、水は来てない",
+    ),
+    "water at the ground floor's ceiling": (
+        "1階の天井近くまで水、2階にいる",
+        "1階の天井の照明が落ちた、けが人なし",
+    ),
+    "a car on a sandbank": (
+        "中洲で車が止まって動けない、水が増えてる",
+        "中洲の公園は今日閉鎖って聞いた？",
+    ),
+    "a person on the roof": (
+        "向かいの家の屋根に人がいる、手を振ってる",
+        "屋根に人が乗って雪下ろししてる、危なくないかな",
+    ),
+    "a floor and water as bare words": (
+        "充電3% 2f 水",
+        "2f 水回りの点検はいつですか",
+    ),
+    "collapsed and does not get up": (
+        "祖父が庭で倒れてる、呼んでも起きない",
+        "祖父が庭で倒れてたけど今は起きて元気",
+    ),
+    "not breathing (English)": (
+        "The baby isn't breathing, what do I do",
+        "How do I know if a baby is breathing properly during sleep?",
+    ),
+    "bleeding with the particle dropped": (
+        "転んで頭切った 血止まらない",
+        "鼻血止まった、もう平気",
+    ),
+    "a deep cut": (
+        "瓦で足ざっくり切った、骨見えてる",
+        "ざっくり言うと避難所はどこ？",
+    ),
+    "oxygen run out (English)": (
+        "Dad's oxygen ran out in the power cut and he is gasping",
+        "Where can we refill oxygen cylinders tomorrow?",
+    ),
+    "gone and not back (Tohoku)": (
+        "ばっちゃが畑さ出だきり戻ってこね、川あふれでる",
+        "ばっちゃは畑から戻ってきた、川も大丈夫",
+    ),
+    "still inside said after the place": (
+        "施設の1階にまだ入所者さん残ってる、水が膝まで",
+        "施設の1階は片付け中、入所者さんは全員2階で無事",
+    ),
+    "whereabouts not confirmed with a landslide": (
+        "叔父の家が土砂に押し流された、叔父の姿はまだ確認できていない",
+        "叔父の家は土砂の心配なし、叔父の無事も確認できた",
+    ),
+    "a child wandered off by the water": (
+        "My son wandered off and the creek is flooding",
+        "My son wandered off to the playground at the shelter, found him",
+    ),
+    "a telegraphic household headcount with water": (
+        "2:10 大人2 子2 水 もう膝",
+        "車中泊 大人2 子2 避難所の駐車場",
+    ),
+    "water said as a level with は": (
+        "まだ2階に3人、水は窓の上まで",
+        "水は窓口で配ってます",
+    ),
+    "a road become a river": (
+        "母が畑見に行ったきり戻らない、道がもう川みたいになってる",
+        "母は畑から戻った、道が川みたいになってるから今日は外に出ない",
+    ),
+    "a car going cold with a baby": (
+        "雪で動けなくなって5時間、車内どんどん冷えてる、赤ちゃんいる",
+        "雪で電車が止まって駅で5時間、駅の中は暖かい",
+    ),
+    "a volcano with a bedridden person": (
+        "噴石が飛んでる、寝たきりの母がまだ家にいる",
+        "噴火警戒レベルって今いくつ？寝たきりの母がいるので心配",
+    ),
+    "the sea drawing back while a child is out": (
+        "娘が海に行ったまま帰らない、海の水が引いてる",
+        "娘は海から帰ってきた、潮干狩りの話をしてる",
+    ),
+}
+
+SECOND_POSTS_LOOKALIKES = [
+    "去年の大雨のとき、腰まで水が来て大変だった",  # a past event
+    "息できないくらい笑った、避難所のおじいちゃん面白い",  # an idiom
+    "首まで借金",  # an idiom
+    "この歌詞の「流される」って言葉が好き",  # a quoted lyric
+    "映画の洪水のシーンが怖かった、車が流されてた",  # a film scene
+    "さっき閉じ込められてたトイレ、管理人さんが開けてくれた",  # let out
+    "転んで頭打ったけど救護所で診てもらった、異常なしだって",  # seen to
+    "救助要請、取り消します。自分たちで避難所に着きました",  # withdrawn
+    "ヘリの音がする、どこかで救助やってるのかな",  # a rescue elsewhere
+    "車が雪で埋まった、明日掘り出す",  # a thing
+    "通帳も写真も流された、でも家族はみんな避難所",  # things
+]
+
+
+@pytest.mark.parametrize("rule", list(SECOND_POSTS_RULES))
+def test_second_post_set_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
+    threat, lookalike = SECOND_POSTS_RULES[rule]
+    assert assess(threat).threat, threat
+    assert not assess(lookalike).threat, lookalike
+
+
+@pytest.mark.parametrize("text", SECOND_POSTS_LOOKALIKES)
+def test_second_post_set_look_alikes_are_not_threats(text: str) -> None:
+    assert not assess(text).threat, text
