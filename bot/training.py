@@ -1,8 +1,9 @@
 """Train the Rasa model only when its inputs changed.
 
-The fingerprint is a SHA-256 over the pipeline config, the domain files and the training data
-(paths and contents). The model is written as ``models/bosai-<fingerprint>.tar.gz``; a model with
-the current fingerprint means nothing changed and training is skipped.
+The fingerprint is a SHA-256 over the pipeline config, our DIET trainer (``bot/nlu/diet.py``), the
+domain files and the training data (paths and contents). The model is written as
+``models/bosai-<fingerprint>.tar.gz``; a model with the current fingerprint means nothing changed
+and training is skipped.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ CONFIG_FILE = "config.yml"
 MODEL_PREFIX = "bosai-"
 
 
+# Our code that shapes how the model is trained (not only how it predicts).
+TRAINING_CODE = ("bot/nlu/diet.py",)
+
+
 def training_inputs(root: Path) -> list[Path]:
     """All files the model depends on, in a stable order."""
     files = [root / CONFIG_FILE]
+    files.extend(p for p in (root / f for f in TRAINING_CODE) if p.is_file())
     for folder in (DOMAIN_DIR, *TRAINING_DATA_DIRS):
         files.extend(sorted(p for p in (root / folder).rglob("*") if p.is_file()))
     return files

@@ -105,3 +105,15 @@ def test_fingerprint_changes_with_training_inputs(tmp_path: Path) -> None:
     assert fingerprint(tmp_path) == first
     nlu.write_text("nlu: [x]\n")
     assert fingerprint(tmp_path) != first
+
+
+def test_fingerprint_changes_with_the_diet_trainer(tmp_path: Path) -> None:
+    (tmp_path / "bot" / "nlu").mkdir(parents=True)
+    (tmp_path / "config.yml").write_text("language: ja\n")
+    first = fingerprint(tmp_path)
+    trainer = tmp_path / "bot" / "nlu" / "diet.py"
+    trainer.write_text("WINDOW = 8\n")
+    second = fingerprint(tmp_path)
+    assert second != first
+    trainer.write_text("WINDOW = 16\n")
+    assert fingerprint(tmp_path) != second
