@@ -397,6 +397,7 @@ def test_component_drops_an_emergency_whose_worry_is_a_business() -> None:
         "logs floating in the river near the bridge",  # things, not people
         "携帯のバッテリー残り5%",  # the phone's battery, not a life-support machine
         "水は床下まで、家族は2階",  # water only under the floor
+        "母は病院に運ばれました、容体は安定してるそうです",  # stable now (all_clear)
     ],
 )
 def test_component_drops_the_model_emergency_for_a_message_about_later_or_over(
@@ -777,3 +778,7 @@ def test_second_post_set_rules_find_the_threat_and_leave_the_look_alike(rule: st
 @pytest.mark.parametrize("text", SECOND_POSTS_LOOKALIKES)
 def test_second_post_set_look_alikes_are_not_threats(text: str) -> None:
     assert not assess(text).threat, text
+
+
+def test_stable_now_does_not_hide_a_threat_said_with_it() -> None:
+    assert assess("父が倒れて意識がない、今は安定してるって言われたけどまた息が苦しそう").threat
