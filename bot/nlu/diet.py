@@ -7,8 +7,8 @@ batches most of DIET's work was on padding: per epoch, batches of 64-256 cost ab
 real tokens in the linear layers and about 12 times in attention (char lengths of the 5,552
 examples, docs/nlu.md "Training time").
 
-:class:`LengthBucketedBatchDataGenerator` keeps Rasa's epoch exactly (the same shuffle and the same
-``balanced`` class mix, drawn from the same random state), then, within each window of
+:class:`LengthBucketedBatchDataGenerator` builds each epoch as Rasa does (the shuffle and the
+``balanced`` class mix with its repeats of rare intents), then, within each window of
 ``length_bucket_window`` consecutive batches, sorts the examples by sequence length, cuts the
 window into batches again and shuffles the order of the batches. Every example is seen as often
 as before; a batch holds messages of similar length; the class balance holds over each window of
