@@ -642,13 +642,6 @@ THING_AND_PERSON = [
 ]
 
 
-@pytest.mark.parametrize("rule", list(DIALECT_AND_BODY_RULES))
-def test_dialect_and_body_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
-    threat, lookalike = DIALECT_AND_BODY_RULES[rule]
-    assert assess(threat).threat, threat
-    assert not assess(lookalike).threat, lookalike
-
-
 @pytest.mark.parametrize("text", THING_AND_PERSON)
 def test_a_thing_in_danger_does_not_hide_a_person_in_the_same_clause(text: str) -> None:
     assert assess(text).threat, text
@@ -768,9 +761,14 @@ SECOND_POSTS_LOOKALIKES = [
 ]
 
 
-@pytest.mark.parametrize("rule", list(SECOND_POSTS_RULES))
-def test_second_post_set_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
-    threat, lookalike = SECOND_POSTS_RULES[rule]
+RULE_PAIRS = {**DIALECT_AND_BODY_RULES, **SECOND_POSTS_RULES}
+
+
+@pytest.mark.parametrize("rule", list(RULE_PAIRS))
+def test_dialect_body_and_second_post_rules_find_the_threat_and_leave_the_look_alike(
+    rule: str,
+) -> None:
+    threat, lookalike = RULE_PAIRS[rule]
     assert assess(threat).threat, threat
     assert not assess(lookalike).threat, lookalike
 
