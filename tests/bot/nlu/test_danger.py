@@ -264,6 +264,8 @@ def test_look_alike_is_not_marked(text: str) -> None:
         "寝たきりの祖母がいて避難できない",
         "人工透析の母がいる、一人では避難できない",
         "車いすで一人暮らし、避難所まで行けない",
+        "〇〇マンション7階、80代の両親が階段を降りられない",  # stairs
+        "高齢の母、停電でエレベーター止まって階段が無理",
     ],
 )
 def test_person_who_cannot_evacuate_needs_assistance(text: str) -> None:
