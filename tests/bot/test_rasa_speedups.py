@@ -596,3 +596,17 @@ def test_a_payload_parses_as_the_graph_parses_it(monkeypatch: pytest.MonkeyPatch
     parsed = asyncio.run(processor.parse_message(UserMessage('/inform{"hazard": "flood"}')))
     assert parsed["intent"]["name"] == "inform"
     assert [(e["entity"], e["value"]) for e in parsed["entities"]] == [("hazard", "flood")]
+
+
+def test_a_slash_text_that_the_graph_will_parse_is_not_unpacked_or_warned_about_twice(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.from_dict({"intents": ["greet", "inform"], "entities": ["hazard"]})
+    assert rasa_speedups.unpacked_payload("/no_such_intent", domain) is None
+    assert rasa_speedups.unpacked_payload("/ not a payload at all", domain) is None
+    assert not recwarn.list  # the graph's RegexMessageHandler warns, once
+    unpacked = rasa_speedups.unpacked_payload(' /inform{"hazard": "tsunami"}', domain)
+    assert unpacked is not None and unpacked.get("intent")["name"] == "inform"
+    assert unpacked.get("entities")[0]["value"] == "tsunami"
