@@ -71,3 +71,30 @@ def test_evacuation_headcount_corrected_in_one_message(rasa_stack) -> None:
     assert "必要な物" in texts(rasa_stack.rest(sender, "/deny"))
     assert "連絡" in texts(rasa_stack.rest(sender, "水と毛布"))
     assert "4人" in texts(rasa_stack.rest(sender, "/affirm"))
+
+
+# The example phrases of docs/conversation.md, each sent as a resident's first message: each must
+# open its own flow (its first question or answer), not the fallback. A retrained model once read
+# 「避難所を探したい」 as the fallback (pulled to safety_check by 「人を探しています」).
+DOCUMENTED_PHRASES = {
+    "避難所を探したい": "どの災害",  # the shelter search asks the hazard
+    "津波の避難場所は？": "場所を教えてください",  # hazard given: it asks the place
+    "ここは浸水する？": "場所を教えてください",  # the hazard check asks the place
+    "函館市民会館は開いてる？": "開設状況",  # a named shelter's status
+    "道路が冠水しています": "被害の場所",  # the damage report asks where
+    "この避難所、満員です": "どの避難所ですか",  # the shelter-status report asks which
+    "車中泊です、3人": "その場所はどこですか",  # the registration asks where the car is
+    "水がほしい": "どこに届け",  # the supply request asks where to deliver
+    "助けて、閉じ込められた": "緊急の報告",  # 119, then the urgent report is offered
+    "避難指示は出てる？": "お知らせ",  # the notices (none yet)
+    "ペット連れて行ける？": "同行避難",
+    "車いすでも大丈夫？": "福祉避難所",
+    "何を持っていけばいい？": "持てる量",
+}
+
+
+@pytest.mark.parametrize("text", list(DOCUMENTED_PHRASES))
+def test_each_documented_phrase_opens_its_flow(rasa_stack, text: str) -> None:
+    replies = texts(rasa_stack.rest(f"phrase-{abs(hash(text))}", text))
+    assert DOCUMENTED_PHRASES[text] in replies, replies
+    assert "分かりませんでした" not in replies, replies
