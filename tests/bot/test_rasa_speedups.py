@@ -163,7 +163,7 @@ def test_model_loaded_our_way_predicts_exactly_as_rasa_s_load(
 
     # DIET and TED loaded, with every variable of Rasa's load and the same values
     assert {n.split("_")[1].rstrip("0123456789") for n in theirs_weights} == {
-        "BucketedDIETClassifier", "TEDPolicy"  # config.yml's DIET (bot/nlu/diet.py)
+        "bot.nlu.diet.BucketedDIETClassifier", "TEDPolicy"  # config.yml's DIET (bot/nlu/diet.py)
     }
     assert _model_weights(ours_agent) == theirs_weights
 
