@@ -5,8 +5,8 @@ training data. It is split in two halves by position: the *dev* half (odd positi
 looked at to improve the lexicon; the *test* half (even positions) is only ever counted, never
 printed, so its figure stays an honest held-out one. ``bench/data/danger_dev.yml`` is a second,
 larger development set by other writers; ``bench/data/danger_dev_posts.yml`` a third and
-``danger_dev_posts2.yml`` a fourth, in the patterns of real posts. ``--show-dev`` lists the errors of the dev sets;
-``--dev-only`` does not touch the test half at all (use it while tuning: the test half is scored
+``danger_dev_posts2.yml`` a fourth, in the patterns of real posts. ``--show-dev`` lists the
+errors of the dev sets; ``--dev-only`` does not touch the test half at all (use it while tuning: the test half is scored
 only at the end, as a pass/fail figure).
 
     .venv/bin/python bench/danger_eval.py [--show-dev] [--dev-only]
@@ -33,6 +33,8 @@ POSTS = ROOT / "bench" / "data" / "danger_dev_posts.yml"
 # A fourth, in the same patterns, by another writer who read neither the lexicon nor the other sets
 # (1 Dec 2026; first sight: docs/safety.md).
 POSTS2 = ROOT / "bench" / "data" / "danger_dev_posts2.yml"
+# The development sets beside the held-out file's dev half, by the name they are printed with.
+DEV_SETS = (("dev2", DEV), ("posts", POSTS), ("posts2", POSTS2))
 
 
 def halves(path: Path = HELDOUT) -> dict[str, dict[str, list[str]]]:
@@ -67,15 +69,15 @@ def main() -> None:
     parts = halves()
     if args.dev_only:
         del parts["test"]
-    for name, path in (("dev2", DEV), ("posts", POSTS), ("posts2", POSTS2)):
+    for name, path in DEV_SETS:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         parts[name] = {k: [str(t) for t in data[k]] for k in ("life_threat", "not_life_threat")}
-    for name in [n for n in ("dev", "dev2", "posts", "posts2", "test") if n in parts]:
+    for name in [n for n in ("dev", *(n for n, _ in DEV_SETS), "test") if n in parts]:
         s = score(parts[name])
         print(f"{name:6s}: recall {s['recall']:.3f}  precision {s['precision']:.3f}  "
               f"(tp {s['tp']}, fn {s['fn']}, fp {s['fp']}, {s['n']} messages)")  # fmt: skip
     if args.show_dev:
-        for name in ("dev", "dev2", "posts", "posts2"):
+        for name in ("dev", *(n for n, _ in DEV_SETS)):
             for t in parts[name]["life_threat"]:
                 if not assess(t).threat:
                     print("MISSED   ", t)
