@@ -18,7 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import resources
+from actions import render, resources
 from actions.parsing import asks_something, parse_stated_count, parse_supplies
 from actions.tracking import channel_name, coords, entity_values, latest_intent, latest_text
 
@@ -39,6 +39,16 @@ _TOLD = {
     # 「人と話したい」「ちゃんと人が見てる？」 and complaints the model reads as such: a person should see it.
     "bot_challenge": ("wants_person", "utter_message_kept"),
 }
+# An answer outside any form (「車中泊 大人3と犬1匹」「水 3人分 〇〇町2-5」) may be the start of a flow
+# the model did not read: each entity it carries points at the flow that would use it, offered as a
+# button after the message is kept (the kept message stays in the inbox either way).
+_FLOW_OF_ENTITY = (
+    ("damage_type", "report_damage"),
+    ("hazard", "report_damage"),
+    ("supply", "request_supplies"),
+    ("place_type", "register_evacuation"),
+    ("congestion", "report_shelter_status"),
+)
 # 「実家の父が…」「隣のおばあちゃんが…」: the report is about someone else, so the place asked is theirs.
 _SOMEONE_ELSE = re.compile(
     r"(実家|親|父|母|祖父|祖母|じいちゃん|ばあちゃん|爺|婆|おじいさん|おばあさん|兄|姉|弟|妹|夫|妻|旦那|嫁|"
@@ -183,6 +193,8 @@ class ActionKeepMessage(Action):
             return []
         if told:
             dispatcher.utter_message(response=told)
+            if intent == "inform":
+                offer_flows(dispatcher, tracker, domain)
             return []
         if intent in _REPORT_STARTS:
             # Whoever writes a report may be in danger the model did not see: the 119 line first.
@@ -191,6 +203,30 @@ class ActionKeepMessage(Action):
         if intent == "report_damage":
             events += prefill_report(text)
         return events
+
+
+def flows_for_entities(tracker: Tracker) -> list[str]:
+    """The flows an answer given outside any form points at, from the entities found in it (in
+    :data:`_FLOW_OF_ENTITY`'s order, each once): 「水 3人分」 → request_supplies."""
+    flows: list[str] = []
+    for entity, flow in _FLOW_OF_ENTITY:
+        if entity_values(tracker, entity) and flow not in flows:
+            flows.append(flow)
+    return flows
+
+
+def offer_flows(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> None:
+    """Offer the flows :func:`flows_for_entities` finds as buttons (one tap starts the form);
+    nothing when the answer carries no such entity."""
+    flows = flows_for_entities(tracker)
+    if not flows:
+        return
+    lang = render.language(tracker)
+    buttons = [
+        {"title": render.template(domain, f"utter_label_flow_{flow}", lang), "payload": f"/{flow}"}
+        for flow in flows
+    ]
+    dispatcher.utter_message(response="utter_inform_offer", buttons=buttons)
 
 
 def prefill_report(text: str) -> list[EventType]:

@@ -189,6 +189,41 @@ def test_answer_outside_any_form_is_kept_and_the_resident_guided(env, domain):
     assert row.text == "カイロと毛布" and row.reason == "unhandled"
 
 
+def test_an_answer_outside_a_form_offers_the_flows_its_entities_point_at(env, domain):
+    """「車中泊 大人3と犬1匹 水がない」 read as a bare answer: kept for a person as before, and one
+    button per flow its entities point at (place type → registration, supply → supplies); the
+    button labels come from the domain in the resident's language."""
+    entities = [
+        {"entity": "place_type", "value": "car"},
+        {"entity": "number", "value": "3"},
+        {"entity": "supply", "value": "water"},
+    ]
+    for lang, titles in [
+        ("ja", ["物資をお願いする", "避難先を登録する"]),
+        ("en", ["Ask for supplies", "Register where we shelter"]),
+    ]:
+        tracker = make_tracker(
+            text="車中泊 大人3と犬1匹 水がない", intent="inform", entities=entities,
+            slots={"language": lang},
+        )
+        events, messages = run(ActionKeepMessage(), tracker, domain)
+        assert events == []
+        assert responses(messages) == ["utter_inform_kept", "utter_inform_offer"]
+        buttons = messages[1]["buttons"]
+        assert [b["payload"] for b in buttons] == ["/request_supplies", "/register_evacuation"]
+        assert [b["title"] for b in buttons] == titles
+    rows = env.list_inbox(handled=False).items
+    assert len(rows) == 2 and {r.reason for r in rows} == {"unhandled"}
+
+    # A damage and a hazard both point at the damage report: one button, not two.
+    tracker = make_tracker(
+        text="床上 道路も川", intent="inform",
+        entities=[{"entity": "damage_type", "value": "flooding"}, {"entity": "hazard", "value": "flood"}],
+    )
+    _, messages = run(ActionKeepMessage(), tracker, domain)
+    assert [b["payload"] for b in messages[1]["buttons"]] == ["/report_damage"]
+
+
 def test_an_uncertain_question_about_shelter_life_is_kept_for_a_person(env, domain):
     """「犬が鳴きやまない、外の様子がおかしい」 read as a pets question at 0.61: the rule answers
     about pets, then this action keeps the message (it may be a report no one else sees)."""
