@@ -74,11 +74,63 @@ def test_the_switch_selects_replacements() -> None:
     assert rasa_speedups.selected(None) == set(rasa_speedups.NAMES)
     assert rasa_speedups.selected("") == set(rasa_speedups.NAMES)
     assert set(rasa_speedups.NAMES) == {"schema", "spacy", "eager", "language", "keepalive", "form",
-                                        "payload"}
+                                        "payload", "pipes"}
+    assert rasa_speedups.TRAINING == {"spacy", "pipes"}
     assert rasa_speedups.selected("none") == set()
     assert rasa_speedups.selected(" spacy, eager ") == {"spacy", "eager"}
     with pytest.raises(ValueError, match="unknown"):
         rasa_speedups.selected("spacy,fast")
+
+
+def _rasa_features(model: Any, texts: list[str]) -> list[tuple]:
+    """What Rasa's spaCy components make of each text in training: tokens (text, offsets, lemma, the tag
+    ``SpacyTokenizer`` keeps) and ``SpacyFeaturizer``'s sequence and sentence features."""
+    from rasa.nlu.featurizers.dense_featurizer.spacy_featurizer import SpacyFeaturizer
+    from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    messages = [Message(data={TEXT: t}) for t in texts]
+    data = TrainingData(training_examples=messages)  # the training path (spaCy's pipe)
+    SpacyNLP(model, {**SpacyNLP.get_default_config(), "model": "ja_ginza"}).process_training_data(
+        data, model
+    )
+    SpacyTokenizer(SpacyTokenizer.get_default_config()).process_training_data(data)
+    SpacyFeaturizer(
+        {**SpacyFeaturizer.get_default_config(), "pooling": "mean"}, "f"
+    ).process_training_data(data)
+    out = []
+    for m in messages:
+        tokens = [(t.text, t.start, t.end, t.lemma, t.data) for t in m.get("text_tokens")]
+        seq, sent = m.get_dense_features(TEXT)
+        out.append((tokens, seq.features.tobytes(), sent.features.tobytes()))
+    return out
+
+
+def test_ginza_without_its_unread_pipes_gives_rasa_the_same_tokens_and_features() -> None:
+    """Replacement 8: GiNZA's tokenizer and vectors alone give Rasa's tokenizer and featurizer
+    exactly what the whole pipeline gives (a sample of the training data, real-post messages,
+    dialect, English, emoji), in about 1/40 of the time."""
+    import yaml
+
+    texts = ["２かい　大人2 こども1　みずきてる💦 はやく", "Water is up to the 2nd floor!!", "#拡散希望 〇〇町3-12-4"]
+    for path in sorted((REPO / "data" / "nlu").glob("*.yml"))[::2]:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            lines = [x[2:] for x in (item.get("examples") or "").splitlines() if x.startswith("- ")]
+            texts += lines[::40]
+    assert len(texts) > 60
+    full = rasa_speedups.ORIGINAL_SPACY_LOAD("ja_ginza")
+    lean = rasa_speedups.lean_spacy_model("ja_ginza")
+    assert "tok2vec" in full.model.pipe_names and lean.model.pipe_names == []
+    t0 = time.perf_counter()
+    theirs = _rasa_features(full, texts)
+    t1 = time.perf_counter()
+    ours = _rasa_features(lean, texts)
+    t2 = time.perf_counter()
+    assert ours == theirs
+    assert (t2 - t1) < (t1 - t0) / 3
 
 
 # the model loaded the Rasa way and ours: the same parse and the same next action
@@ -97,6 +149,8 @@ def _load_agent(ours: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
         pytest.fail("no trained model in models/: run `make train` (make test does it first)")
     with monkeypatch.context() as m:
         if ours:
+            m.setattr(rasa_speedups, "_lean", True)
+            rasa_speedups.shared_spacy_model.cache_clear()
             m.setattr(SpacyNLP, "load_model", staticmethod(rasa_speedups.shared_spacy_model))
             m.setattr(RasaModel, "load", classmethod(rasa_speedups.load_rasa_model))
         else:
@@ -159,6 +213,7 @@ def test_model_loaded_our_way_predicts_exactly_as_rasa_s_load(
     ours_agent = _load_agent(True, monkeypatch)
     a, b = _spacy_models(ours_agent)
     assert a is b  # one spaCy model shared by provide_SpacyNLP0 and run_SpacyNLP0
+    assert a.model.pipe_names == []  # GiNZA's tokenizer and vectors only (replacement 8)
     ours = _predictions(ours_agent)
 
     # DIET and TED loaded, with every variable of Rasa's load and the same values
