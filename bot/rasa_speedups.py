@@ -85,7 +85,7 @@ And one skips work whose result nothing reads, in training too:
 8. GiNZA's trained pipes are not run (:func:`lean_spacy_model`, :data:`UNREAD_PIPES`). Rasa's
    ``SpacyNLP`` loads ``ja_ginza`` with only its parser disabled, so every message - each training
    example, each turn - went through GiNZA's tok2vec network, morphologizer, NER, compound
-   splitter and bunsetu recognizer: about 25 ms a message here, the tokenizer alone 0.5 ms. No
+   splitter and bunsetu recognizer: about 26 ms a message here, the tokenizer alone 0.5 ms. No
    component of config.yml reads what they add: ``SpacyTokenizer`` reads each token's text,
    offset, lemma and tag (``tag_``: SudachiPy's part of speech, set by GiNZA's tokenizer),
    ``SpacyFeaturizer`` the static word vectors (in the vocabulary), the CountVectors and regex
