@@ -10,6 +10,7 @@ that is cancelled or abandoned leaves it in the inbox, where a person sees it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -205,26 +206,32 @@ class ActionKeepMessage(Action):
         return events
 
 
-def flows_for_entities(tracker: Tracker) -> list[str]:
+def flows_for_entities(tracker: Tracker) -> dict[str, dict[str, list[str]]]:
     """The flows an answer given outside any form points at, from the entities found in it (in
-    :data:`_FLOW_OF_ENTITY`'s order, each once): 「水 3人分」 → request_supplies."""
-    flows: list[str] = []
+    :data:`_FLOW_OF_ENTITY`'s order), each with the values of those entities (「カイロと毛布」 →
+    ``{"request_supplies": {"supply": ["heat_pack", "blankets"]}}``)."""
+    flows: dict[str, dict[str, list[str]]] = {}
     for entity, flow in _FLOW_OF_ENTITY:
-        if entity_values(tracker, entity) and flow not in flows:
-            flows.append(flow)
+        values = list(dict.fromkeys(str(v) for v in entity_values(tracker, entity)))
+        if values:
+            flows.setdefault(flow, {})[entity] = values[:5]
     return flows
 
 
 def offer_flows(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> None:
-    """Offer the flows :func:`flows_for_entities` finds as buttons (one tap starts the form);
+    """Offer the flows :func:`flows_for_entities` finds as buttons; a tap starts the form with
+    the values already said (the payload carries them, so 「何が必要ですか」 is not asked again);
     nothing when the answer carries no such entity."""
     flows = flows_for_entities(tracker)
     if not flows:
         return
     lang = render.language(tracker)
     buttons = [
-        {"title": render.template(domain, f"utter_label_flow_{flow}", lang), "payload": f"/{flow}"}
-        for flow in flows
+        {
+            "title": render.template(domain, f"utter_label_flow_{flow}", lang),
+            "payload": f"/{flow}" + json.dumps(entities, ensure_ascii=False),
+        }
+        for flow, entities in flows.items()
     ]
     dispatcher.utter_message(response="utter_inform_offer", buttons=buttons)
 

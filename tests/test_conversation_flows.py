@@ -73,6 +73,20 @@ def test_evacuation_headcount_corrected_in_one_message(rasa_stack) -> None:
     assert "4人" in texts(rasa_stack.rest(sender, "/affirm"))
 
 
+def test_a_bare_list_outside_a_form_offers_the_supply_request_with_what_it_named(rasa_stack) -> None:
+    """「カイロと毛布」 is a bare answer by the labelling guide (inform): it is kept for a person, and
+    a button starts the supply request with the two things already filled, so the form goes on
+    to where they should go."""
+    sender = "flow-4"
+    replies = rasa_stack.rest(sender, "カイロと毛布")
+    assert "担当者に伝えました" in texts(replies) and "119" in texts(replies)
+    (button,) = [b for r in replies for b in r.get("buttons") or []]
+    assert button["title"] == "物資をお願いする"
+    assert button["payload"].startswith("/request_supplies{")
+    reply = texts(rasa_stack.rest(sender, button["payload"]))
+    assert "どこに届けば" in reply and "何が必要" not in reply
+
+
 # The example phrases of docs/conversation.md, each sent as a resident's first message: each must
 # open its own flow (its first question or answer), not the fallback. A retrained model once read
 # 「避難所を探したい」 as the fallback (pulled to safety_check by 「人を探しています」).

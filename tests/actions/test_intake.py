@@ -210,18 +210,22 @@ def test_an_answer_outside_a_form_offers_the_flows_its_entities_point_at(env, do
         assert events == []
         assert responses(messages) == ["utter_inform_kept", "utter_inform_offer"]
         buttons = messages[1]["buttons"]
-        assert [b["payload"] for b in buttons] == ["/request_supplies", "/register_evacuation"]
+        assert [b["payload"] for b in buttons] == [
+            '/request_supplies{"supply": ["water"]}', '/register_evacuation{"place_type": ["car"]}'
+        ]
         assert [b["title"] for b in buttons] == titles
     rows = env.list_inbox(handled=False).items
     assert len(rows) == 2 and {r.reason for r in rows} == {"unhandled"}
 
-    # A damage and a hazard both point at the damage report: one button, not two.
+    # A damage and a hazard both point at the damage report: one button, not two, carrying both.
     tracker = make_tracker(
         text="床上 道路も川", intent="inform",
         entities=[{"entity": "damage_type", "value": "flooding"}, {"entity": "hazard", "value": "flood"}],
     )
     _, messages = run(ActionKeepMessage(), tracker, domain)
-    assert [b["payload"] for b in messages[1]["buttons"]] == ["/report_damage"]
+    assert [b["payload"] for b in messages[1]["buttons"]] == [
+        '/report_damage{"damage_type": ["flooding"], "hazard": ["flood"]}'
+    ]
 
 
 def test_an_uncertain_question_about_shelter_life_is_kept_for_a_person(env, domain):
