@@ -134,7 +134,8 @@ def test_ginza_without_its_unread_pipes_gives_rasa_the_same_tokens_and_features(
 
 
 # the model loaded the Rasa way and ours: the same parse and the same next action
-TEXTS = ["こんにちは", "津波の避難所はどこ", "家が傾いた、助けて", "ありがとう", "水と毛布が足りない"]
+TEXTS = ["こんにちは", "津波の避難所はどこ", "家が傾いた、助けて", "ありがとう", "水と毛布が足りない",
+         "2かい 大人2 こども1 みずきてる はやく", "カイロと毛布", "Water is up to the 2nd floor, 5 of us"]
 
 
 def _load_agent(ours: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -221,6 +222,14 @@ def test_model_loaded_our_way_predicts_exactly_as_rasa_s_load(
         "bot.nlu.diet.BucketedDIETClassifier", "TEDPolicy"  # config.yml's DIET (bot/nlu/diet.py)
     }
     assert _model_weights(ours_agent) == theirs_weights
+    # their prediction functions traced at load without AutoGraph (the same graph, tested below)
+    functions = [
+        node._component.model._tf_predict_step
+        for node in ours_agent.processor.graph_runner._instantiated_nodes.values()
+        if getattr(node._component, "model", None) is not None
+        and hasattr(node._component.model, "_tf_predict_step")
+    ]
+    assert len(functions) == 2 and all(f is not None and f._autograph is False for f in functions)
 
     for (p_theirs, n_theirs), (p_ours, n_ours) in zip(theirs, ours, strict=True):
         assert p_ours["intent"]["name"] == p_theirs["intent"]["name"]
@@ -233,6 +242,9 @@ def test_model_loaded_our_way_predicts_exactly_as_rasa_s_load(
         assert p_ours["entities"] == p_theirs["entities"]
         assert n_ours["policy"] == n_theirs["policy"]
         assert [s["action"] for s in n_ours["scores"]] == [s["action"] for s in n_theirs["scores"]]
+        assert [s["score"] for s in n_ours["scores"]] == pytest.approx(
+            [s["score"] for s in n_theirs["scores"]], abs=1e-6
+        )
         assert [s["score"] for s in n_ours["scores"]] == pytest.approx(
             [s["score"] for s in n_theirs["scores"]], abs=1e-6
         )
