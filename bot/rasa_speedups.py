@@ -136,6 +136,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 from rasa.utils.tensorflow.models import RasaModel
 
+from bot.training import TRAINING_SPEEDUPS
+
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _applied = False
@@ -502,7 +504,7 @@ async def endpoint_request(
 #: to Rasa's own behaviour should a Rasa upgrade break one. Default: all.
 NAMES = ("schema", "spacy", "eager", "language", "keepalive", "form", "payload", "pipes")
 #: the replacements that change nothing but time in training (``bosai train``, bench/nlu_eval.py)
-TRAINING = frozenset({"spacy", "pipes"})
+TRAINING = TRAINING_SPEEDUPS
 
 
 def selected(value: str | None) -> set[str]:
