@@ -22,7 +22,7 @@ tracker store starts, :mod:`bot.tracker_cache`; in training only 2 and 8, see be
    another order than in training and restoring them fails on TED (shape mismatch).
    The prediction function is then traced without AutoGraph (:func:`trace_without_autograph`):
    the same ``tf.function`` of ``predict_step`` with the same input signature, but AutoGraph no
-   longer rewrites the source of the ~200 functions it calls first (the model's load 13 → 8.5 s
+   longer rewrites the source of the ~200 functions it calls first (the model's load 13.2 → 8.7 s
    here). Their branches are on Python values only; a branch on a tensor would fail at that trace
    (and Rasa's function would be built instead), not change an answer.
 
@@ -262,41 +262,38 @@ def load_rasa_model(
     # predict on one data example, as Rasa does: traces the prediction function now
     if predict_data_example:
         trace_without_autograph(model, predict_data_example)
-        model.run_inference(predict_data_example)
     return model
 
 
 def trace_without_autograph(model: Any, model_data: Any) -> None:
-    """Give ``model`` the prediction function Rasa's ``_rasa_predict`` would build
-    (``tf.function(predict_step, input_signature=...)``, the same signature from the same first
-    batch) but traced without AutoGraph. AutoGraph rewrites the Python source of every function
-    ``predict_step`` calls (about 200 for DIET and TED) before tracing - most of the load; DIET's
-    and TED's prediction code branches only on Python values (configuration, shapes known when
-    tracing), so the traced graph is the same, and a branch on a tensor would fail at this trace
-    rather than change an answer. Any failure: Rasa's function is built as before."""
+    """Rasa's one-example prediction at load (``run_inference``), with the prediction function
+    Rasa's ``_rasa_predict`` would build (``tf.function(predict_step, input_signature=...)``, the
+    same signature from the same first batch) given beforehand, traced without AutoGraph.
+    AutoGraph rewrites the Python source of every function ``predict_step`` calls (about 200 for
+    DIET and TED) before tracing - most of the load; DIET's and TED's prediction code branches only
+    on Python values (configuration, shapes known when tracing), so the traced graph is the same,
+    and a branch on a tensor would fail at this trace rather than change an answer. Any failure:
+    the prediction runs again with Rasa's own function."""
     import tensorflow as tf
     from rasa.utils import train_utils
 
-    if getattr(model, "_run_eagerly", False) or model._tf_predict_step is not None:
-        return
-    try:
-        generator, _ = train_utils.create_data_generators(
-            model_data=model_data, batch_sizes=1, epochs=1, shuffle=False
-        )
-        batch_in = next(iter(generator))[0]
-        function = tf.function(
-            model.predict_step, input_signature=model._dynamic_signature(batch_in), autograph=False
-        )
-        model._training = False
-        if not model.prepared_for_prediction:
-            model.prepare_for_predict()
-            model.prepared_for_prediction = True
-        function(batch_in)  # traced now (as Rasa traces it, by a call): a failure falls back below
-        model._tf_predict_step = function
-    except Exception:  # noqa: BLE001 - Rasa's own (AutoGraph) function is built on first use
-        logger.warning("tracing %s without AutoGraph failed; Rasa's way", type(model).__name__,
-                       exc_info=True)
-        model._tf_predict_step = None
+    if not getattr(model, "_run_eagerly", False) and model._tf_predict_step is None:
+        try:
+            generator, _ = train_utils.create_data_generators(
+                model_data=model_data, batch_sizes=1, epochs=1, shuffle=False
+            )
+            batch_in = next(iter(generator))[0]
+            model._tf_predict_step = tf.function(
+                model.predict_step, input_signature=model._dynamic_signature(batch_in),
+                autograph=False,
+            )
+            model.run_inference(model_data)  # traces it
+            return
+        except Exception:  # noqa: BLE001 - Rasa's own (AutoGraph) function below
+            logger.warning("tracing %s without AutoGraph failed; Rasa's way", type(model).__name__,
+                           exc_info=True)
+            model._tf_predict_step = None
+    model.run_inference(model_data)
 
 
 def detect_language_events(tracker: Any) -> list[Event]:
