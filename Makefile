@@ -52,8 +52,8 @@ setup: install assets data db train
 run: setup ## set up everything, then start Rasa + actions + officials' app
 	$(BOSAI) run
 
-test: setup browser nginx ## set up everything, then run the whole test suite
-	$(MAKE) --no-print-directory lint types validate pytest stories
+test: install ## set up everything, then run the whole test suite (training overlaps the tests that need no model)
+	VENV=$(VENV) scripts/make-test.sh
 
 pytest:
 	$(PY) -m pytest

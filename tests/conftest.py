@@ -19,11 +19,48 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BOSAI = str(Path(sys.executable).with_name("bosai"))
+
+
+# Fixtures that load the trained model. A test using one is marked `rasa` whether or not its
+# module says so: `make test` runs the tests not marked `rasa` while the model trains.
+MODEL_FIXTURES = {"rasa_stack", "agent"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.rasa)
+
+
+def load_trained_agent(**kwargs: Any) -> Any:
+    """The trained model in ``models/`` as ``bosai run`` loads it: Rasa's ``Agent.load`` (keyword
+    arguments passed on) with the load-time replacements of bot/rasa_speedups.py (GiNZA once and
+    without its unread pipes, the weights built by one eager pass), about 10 s instead of Rasa's
+    40; tests/bot/test_rasa_speedups.py shows the two loads predict alike."""
+    from rasa.core.agent import Agent
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot import rasa_speedups
+    from bot.training import latest_model
+
+    model = latest_model(REPO)
+    if model is None:
+        pytest.fail("no trained model in models/: run `make train` (make test does it first)")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(rasa_speedups, "_lean", True)
+        m.setattr(SpacyNLP, "load_model", staticmethod(rasa_speedups.shared_spacy_model))
+        m.setattr(RasaModel, "load", classmethod(rasa_speedups.load_rasa_model))
+        try:
+            return Agent.load(str(model), **kwargs)
+        finally:
+            rasa_speedups.shared_spacy_model.cache_clear()
 
 
 def free_port() -> int:

@@ -190,22 +190,18 @@ def action_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 def test_long_conversation_same_answers_with_restarts(
     action_port: int, tmp_path: Path
 ) -> None:
-    from rasa.core.agent import Agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.training import latest_model
+    from tests.conftest import load_trained_agent
 
-    model = latest_model(REPO)
-    if model is None:
-        pytest.fail("no trained model in models/: run `make train`")
     endpoint = EndpointConfig(
         f"http://127.0.0.1:{action_port}/webhook", enable_selective_domain=True
     )
     # Rasa's SQL store keeps every session (the in-memory one keeps the latest only)
     store = SQLTrackerStore(None, dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    agent = Agent.load(str(model), action_endpoint=endpoint, tracker_store=store)
+    agent = load_trained_agent(action_endpoint=endpoint, tracker_store=store)
 
     async def talk(sender: str) -> tuple[DialogueStateTracker, list[list[str]]]:
         answers: list[list[str]] = []

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.supervisor import port_is_free, write_endpoints
 from bot.training import fingerprint
 
@@ -15,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 BOSAI = str(Path(sys.executable).with_name("bosai"))
 
 
+@pytest.mark.rasa  # reaches the port check only with a trained model
 def test_port_taken_gives_clear_error(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

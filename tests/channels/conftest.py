@@ -1,9 +1,11 @@
-"""Fixtures for connector tests: a fresh store per test, anyio on asyncio, the local Redis."""
+"""Fixtures for connector tests: a fresh store per test, anyio on asyncio, the local Redis, and
+the trained agent for the tests that run the model in this process."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +68,14 @@ def redis_url() -> Iterator[str]:
     yield REDIS_URL
     for key in client.scan_iter(PREFIX + "*"):
         client.delete(key)
+
+
+
+@pytest.fixture(scope="session")
+def agent() -> Iterator[Any]:
+    """The trained agent as ``bosai run`` loads it (tests/conftest.py ``load_trained_agent``),
+    once for every module here that runs turns in this process; each test points its action
+    endpoint where it needs it (test_action_failure.py ``point_actions_at``)."""
+    from tests.conftest import load_trained_agent
+
+    yield load_trained_agent()

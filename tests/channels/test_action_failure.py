@@ -11,7 +11,6 @@ import dataclasses
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from bot.channels import core
 from bot.channels.core import CollectingOutput, location_payload
 from bot.channels.line import LineInput
 from bot.store import Store
-from bot.training import latest_model
 from tests.channels.helpers import (
     FAST_INTAKE,
     FakeLine,
@@ -42,14 +40,6 @@ pytestmark = pytest.mark.anyio
 
 REPO = Path(__file__).resolve().parents[2]
 HAKODATE = {"latitude": 41.7687, "longitude": 140.7288}
-
-
-@pytest.fixture(scope="module")
-def agent() -> Iterator[Agent]:
-    model = latest_model(REPO)
-    if model is None:
-        pytest.fail("no trained model in models/: run `make train` (make test does it first)")
-    yield Agent.load(str(model))
 
 
 def point_actions_at(agent: Agent, port: int) -> None:

@@ -17,11 +17,7 @@ from rasa.core.agent import Agent
 from bot.channels import core, texts
 from bot.store import Store
 from tests.channels.helpers import FAST_INTAKE, FakeLine, served_actions, settle
-from tests.channels.test_action_failure import (  # noqa: F401 - the agent fixture
-    LineOnRasa,
-    agent,
-    point_actions_at,
-)
+from tests.channels.test_action_failure import LineOnRasa, point_actions_at
 from tests.channels.test_line import event
 
 pytestmark = pytest.mark.anyio

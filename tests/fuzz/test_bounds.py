@@ -137,6 +137,7 @@ def _listening(port: int) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net/tcp")
+@pytest.mark.rasa  # the action server answers with the trained model's domain (bot/action_domain.py)
 def test_action_server_listens_on_loopback_whatever_bosai_host_says(tmp_path: Path) -> None:
     port = free_port()
     env = dict(
