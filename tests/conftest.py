@@ -39,13 +39,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def load_trained_agent(**kwargs: Any) -> Any:
-    """The trained model in ``models/`` as ``bosai run`` loads it: Rasa's ``Agent.load`` (keyword
-    arguments passed on) with the load-time replacements of bot/rasa_speedups.py (GiNZA once and
-    without its unread pipes, the weights built by one eager pass), about 10 s instead of Rasa's
-    40; tests/bot/test_rasa_speedups.py shows the two loads predict alike."""
+    """The trained model in ``models/`` loaded in this process as ``bosai run`` loads and runs it:
+    Rasa's ``Agent.load`` (keyword arguments passed on) after ``rasa_speedups.apply()``, the
+    replacements of bot/rasa_speedups.py that ``bot.rasa_cli`` installs in the server (for the
+    rest of the pytest process: they are installed once and stay, as in the server). About 10 s
+    instead of Rasa's 40 here; tests/bot/test_rasa_speedups.py shows the two loads predict alike."""
     from rasa.core.agent import Agent
-    from rasa.nlu.utils.spacy_utils import SpacyNLP
-    from rasa.utils.tensorflow.models import RasaModel
 
     from bot import rasa_speedups
     from bot.training import latest_model
@@ -53,14 +52,8 @@ def load_trained_agent(**kwargs: Any) -> Any:
     model = latest_model(REPO)
     if model is None:
         pytest.fail("no trained model in models/: run `make train` (make test does it first)")
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(rasa_speedups, "_lean", True)
-        m.setattr(SpacyNLP, "load_model", staticmethod(rasa_speedups.shared_spacy_model))
-        m.setattr(RasaModel, "load", classmethod(rasa_speedups.load_rasa_model))
-        try:
-            return Agent.load(str(model), **kwargs)
-        finally:
-            rasa_speedups.shared_spacy_model.cache_clear()
+    rasa_speedups.apply()
+    return Agent.load(str(model), **kwargs)
 
 
 def free_port() -> int:
