@@ -16,7 +16,10 @@ read the replies and overwrite their registration):
   body are ignored (the channel is always ``rest``, the metadata ``{channel, resident}``);
 - the same checks as the other channels: text over ``MAX_TEXT_CHARS`` gets a short reply, a
   location payload outside Japan is refused, and the per-resident rate limit
-  (:mod:`bot.channels.limits`) answers with the 119/110 text.
+  (:mod:`bot.channels.limits`) answers with the 119/110 text;
+- never an empty answer: a turn Rasa answered with nothing gets the acknowledgement the other
+  channels send (``RECEIVED_TEXT``, with 119/110), a turn that failed or timed out with nothing
+  said the request to send the message again (``ERROR_TEXT``, with 119/110).
 
 The answer keeps Rasa's format (a JSON list of ``{"recipient_id", "text", "buttons", …}``;
 ``recipient_id`` is the namespaced sender). ``?stream=true`` is not supported.
@@ -38,6 +41,7 @@ from sanic.response import HTTPResponse
 from bot import identity
 from bot.channels.core import MAX_TEXT_CHARS, TOO_LONG_TEXT, check_payload, strip_controls
 from bot.channels.limits import RATE_LIMITED_TEXT, MessageLimiter
+from bot.channels.texts import ERROR_TEXT, received_text
 
 logger = logging.getLogger(__name__)
 
@@ -144,12 +148,20 @@ class TokenRestInput(identity.KeyedBySecret, InputChannel):
             input_channel=self.name(),
             metadata={"channel": self.name(), "resident": resident},
         )
+        failed = False
         try:
             await on_new_message(message)
         except CancelledError:
             logger.error("rest: a message timed out")
+            failed = True
         except Exception:  # noqa: BLE001 - answer what was collected, as Rasa's channel does
             logger.exception("rest: a message failed")
+            failed = True
+        if not collector.messages:
+            # never silence (as LINE and Telegram, bot/channels/core.py): a turn Rasa answered
+            # with nothing gets the acknowledgement, a failed one the request to send it again,
+            # both with 119/110
+            return self._answer(sender, ERROR_TEXT if failed else received_text("text"))
         return response.json(collector.messages)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

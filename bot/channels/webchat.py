@@ -64,6 +64,7 @@ from bot.channels.limits import (
     MessageLimiter,
     SessionLimiter,
 )
+from bot.channels.texts import ERROR_TEXT, received_text
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,16 @@ def widget_message(reply: Any) -> dict[str, Any]:
 
 
 class WebchatOutput(SocketIOOutput):
-    """Emits each response as one ``bot_uttered`` event (text, quick replies, location request)."""
+    """Emits each response as one ``bot_uttered`` event (text, quick replies, location request),
+    and counts what it emitted (never silence: :meth:`WebchatInput.blueprint`)."""
+
+    def __init__(self, sio: Any, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent = 0
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await super()._send_message(socket_id, response)
+        self.sent += 1
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         collector = CollectingOutput("socketio")
@@ -292,7 +302,17 @@ class WebchatInput(SocketIOInput):
             message = UserMessage(
                 text, output, sender_id, input_channel=self.name(), metadata=metadata
             )
-            await on_new_message(message)
+            try:
+                await on_new_message(message)
+            except Exception:  # noqa: BLE001 - the resident is told; the error is logged
+                logger.exception("webchat: a message failed")
+                if not output.sent:
+                    await output.send_text_message(sender_id, ERROR_TEXT)
+                return
+            if not output.sent:
+                # never silence (as LINE and Telegram, bot/channels/core.py): a turn Rasa
+                # answered with nothing gets the acknowledgement with 119/110
+                await output.send_text_message(sender_id, received_text("text"))
 
         sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)

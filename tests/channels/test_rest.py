@@ -157,3 +157,31 @@ async def test_rate_limit_per_resident() -> None:
     assert "119" in RATE_LIMITED_TEXT and "110" in RATE_LIMITED_TEXT
     assert other[1][0]["text"] == "了解しました。"  # another resident is not limited
     assert [m.text for m in collector.messages] == ["0", "1", "2", "x"]
+
+
+async def test_a_turn_answered_with_nothing_or_failed_is_never_an_empty_answer() -> None:
+    """As on LINE and Telegram: Rasa answering nothing (a rule predicting only action_listen)
+    gives the acknowledgement, a failed turn the request to send it again; both with 119/110.
+    A turn that said something before failing keeps what it said."""
+    from bot.channels.texts import ERROR_TEXT, RECEIVED_TEXT
+
+    silent = Collector(responses=lambda m: [])
+
+    async def failing(message: Any) -> None:
+        if message.text == "partly":
+            await message.output_channel.send_response(message.sender_id, {"text": "途中まで"})
+        raise RuntimeError("the action server went away")
+
+    async with await app_with(rest_channel(), silent) as base:
+        status, body = await post(base, {"sender": "a", "message": "/inform"})
+    assert status == 200
+    assert [r["text"] for r in body] == [RECEIVED_TEXT]
+    assert body[0]["recipient_id"] == identity.sender_id(KEY, "rest", "a")
+    assert [m.text for m in silent.messages] == ["/inform"]  # it did reach Rasa
+    async with await app_with(rest_channel(), failing) as base:  # type: ignore[arg-type]
+        _, failed = await post(base, {"sender": "a", "message": "水が来た"})
+        _, partly = await post(base, {"sender": "a", "message": "partly"})
+    assert [r["text"] for r in failed] == [ERROR_TEXT]
+    assert [r["text"] for r in partly] == ["途中まで"]
+    for text in (RECEIVED_TEXT, ERROR_TEXT):
+        assert "119" in text and "110" in text

@@ -225,3 +225,36 @@ async def test_rate_limit_on_the_widget(store: Store) -> None:
         await client.disconnect()
     assert [m.text for m in collector.messages] == ["m0", "m1"]
     assert ("bot", {"text": RATE_LIMITED_TEXT}) in received
+
+
+async def test_a_turn_answered_with_nothing_or_failed_is_never_silence(store: Store) -> None:
+    """As on LINE and Telegram: Rasa answering nothing gives the acknowledgement, a failed turn
+    the request to send it again (both with 119/110); a turn that said something keeps it."""
+    from bot.channels.texts import ERROR_TEXT, RECEIVED_TEXT
+
+    seen: list[str] = []
+
+    async def rasa(message: Any) -> None:
+        seen.append(message.text)
+        if message.text == "answered":
+            await message.output_channel.send_response(message.sender_id, {"text": "はい"})
+        elif message.text == "fails":
+            raise RuntimeError("the action server went away")
+
+    async with sanic_app(channel_for(store), rasa) as base:  # type: ignore[arg-type]
+        client, received = await connect(base)
+        await client.emit("session_request", {"session_id": None})
+        await wait(lambda: received)
+        session = received[0][1]
+        for text in ("/inform", "fails", "answered"):
+            before = len(received)
+            await client.emit("user_uttered", {"message": text, "session_id": session})
+            await wait(lambda n=before: len(received) > n)
+        await asyncio.sleep(0.2)  # nothing more comes
+        await client.disconnect()
+    assert seen == ["/inform", "fails", "answered"]
+    assert received[1:] == [
+        ("bot", {"text": RECEIVED_TEXT}),
+        ("bot", {"text": ERROR_TEXT}),
+        ("bot", {"text": "はい"}),
+    ]
