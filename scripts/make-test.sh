@@ -20,17 +20,17 @@ train_pid=$!
 trap 'kill -- -"$train_pid" 2>/dev/null' EXIT
 
 failed=()
-echo "== training the model in the background (log: $TRAIN_LOG); the rest of the set-up"
+echo "== $(date +%T) training the model in the background (log: $TRAIN_LOG); the rest of the set-up"
 if ! make --no-print-directory VENV="$VENV" assets data db browser nginx; then
   echo "set-up failed" >&2
   exit 1
 fi
-echo "== lint, types, validate"
+echo "== $(date +%T) lint, types, validate"
 make --no-print-directory VENV="$VENV" lint types validate || failed+=("lint/types/validate")
-echo "== the tests that need no trained model"
+echo "== $(date +%T) the tests that need no trained model"
 "$PY" -m pytest -m "not rasa" || failed+=("pytest -m 'not rasa'")
 
-echo "== waiting for the model"
+echo "== $(date +%T) waiting for the model"
 if wait "$train_pid"; then
   train_rc=0
 else
@@ -44,13 +44,13 @@ if [ "$train_rc" -ne 0 ]; then
   exit 1
 fi
 
-echo "== the tests that need the trained model"
+echo "== $(date +%T) the tests that need the trained model"
 "$PY" -m pytest -m rasa || failed+=("pytest -m rasa")
-echo "== the stories"
+echo "== $(date +%T) the stories"
 make --no-print-directory VENV="$VENV" stories || failed+=("stories")
 
 if [ "${#failed[@]}" -ne 0 ]; then
   printf 'FAILED: %s\n' "${failed[@]}" >&2
   exit 1
 fi
-echo "make test: all passed"
+echo "== $(date +%T) make test: all passed"
