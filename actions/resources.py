@@ -103,6 +103,23 @@ class StartHook:
         attach(app)
 
 
+#: the lowest search score a site may have to be offered to a resident at all, as a candidate to
+#: choose or a place to confirm. Below it the search found only shared letters: 「Otaru station」
+#: scored 0.26 against 「ｍｏｔｔｏたくま宿」 (北見市), 「Hakodate shelter」 0.22, 「うちの前」 0.40
+#: against 「アゼチの岬」 (浜中町), 「〇〇中体育館」 0.45 against a school in 伊達市; a wrong place
+#: read back or offered as a button could send someone to the wrong shelter. Partial names that
+#: do mean a place score higher: 「室蘭の体育館」 0.54, 「帯広 西十六条」 0.57, 「端野」 0.87.
+MIN_SITE_SCORE = 0.5
+
+
+async def search_sites(text: str, limit: int) -> list[Any]:
+    """``GisIndex.search_sites`` off the event loop, without the matches under
+    :data:`MIN_SITE_SCORE` (none left: the place was not found)."""
+    idx = gis_index()
+    matches = await run_blocking(idx.search_sites, text, limit)
+    return [m for m in matches if m.score >= MIN_SITE_SCORE]
+
+
 async def run_blocking(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking GIS / database call in the default executor."""
     loop = asyncio.get_running_loop()

@@ -113,8 +113,7 @@ async def resolve_shelter(
     if not text:
         return None
     try:
-        idx = resources.gis_index()
-        matches = await resources.run_blocking(idx.search_sites, text, 5)
+        matches = await resources.search_sites(text, 5)
     except Exception:  # noqa: BLE001
         logger.exception("site search failed")
         dispatcher.utter_message(response="utter_gis_unavailable")

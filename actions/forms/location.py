@@ -66,8 +66,7 @@ class LocationSlotsMixin:
         if not text:
             return dict(CLEARED)
         try:
-            idx = resources.gis_index()
-            matches = await resources.run_blocking(idx.search_sites, text, 5)
+            matches = await resources.search_sites(text, 5)
         except Exception:  # noqa: BLE001 - the resident still gets an answer
             logger.exception("site search failed")
             dispatcher.utter_message(response="utter_gis_unavailable")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from actions.forms.hazards import ValidateHazardCheckForm
 from actions.forms.location import CLEARED
 from tests.actions.conftest import make_tracker, responses, run, validate
@@ -27,9 +29,11 @@ def test_confident_site_name_is_announced(env, domain):
 
 
 def test_unsure_text_is_read_back_then_denied(env, domain):
-    tracker = make_tracker(text="はこだて市民館", intent="inform", active_loop="hazard_check_form")
-    result, messages = validate(ValidateHazardCheckForm(), "validate_location", "はこだて市民館", tracker, domain)
-    assert result["location"] and result["location_confirm"] is None
+    # 「函館市民館」: not the exact name (0.82), read back as the place it most likely means
+    tracker = make_tracker(text="函館市民館", intent="inform", active_loop="hazard_check_form")
+    result, messages = validate(ValidateHazardCheckForm(), "validate_location", "函館市民館", tracker, domain)
+    assert result["location"] == "函館市民会館" and result["location_confirm"] is None
+    assert "函館市" in result["location_address"]
     assert messages == []  # the form asks utter_ask_location_confirm next
     deny = make_tracker(result, text="/deny", intent="deny", active_loop="hazard_check_form")
     result2, messages2 = validate(ValidateHazardCheckForm(), "validate_location_confirm", "/deny", deny, domain)
@@ -38,6 +42,20 @@ def test_unsure_text_is_read_back_then_denied(env, domain):
     yes = make_tracker(result, text="はい", intent="affirm", active_loop="hazard_check_form")
     result3, messages3 = validate(ValidateHazardCheckForm(), "validate_location_confirm", "はい", yes, domain)
     assert result3 == {"location_confirm": True} and messages3 == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    # what only shares letters with a site's name: before the floor (actions/resources.py
+    # MIN_SITE_SCORE) each was read back as a place elsewhere in Hokkaido, 「はこだて市民館」 as
+    # 公立はこだて未来大学 (0.42), 「Otaru station」 as a guesthouse in 北見市 (0.26)
+    ["はこだて市民館", "Otaru station", "Hakodate shelter", "うちの前", "〇〇中体育館", "my house"],
+)
+def test_a_place_that_only_shares_letters_is_not_found_rather_than_guessed(env, domain, text):
+    tracker = make_tracker(text=text, intent="inform", active_loop="shelter_search_form")
+    result, messages = validate(ValidateHazardCheckForm(), "validate_location", text, tracker, domain)
+    assert result == CLEARED
+    assert responses(messages) == ["utter_location_not_found"]
 
 
 def test_unknown_place(env, domain):

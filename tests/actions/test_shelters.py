@@ -104,3 +104,23 @@ def test_shelter_status_digression_uses_the_entity(env, domain):
     assert messages[0]["name"] == "函館市役所"
     _, messages = run(ActionCheckShelterStatus(), make_tracker(intent="ask_shelter_status"), domain)
     assert responses(messages) == ["utter_shelter_status_later"]
+
+
+def test_a_shelter_name_that_only_shares_letters_offers_no_candidates(env, domain):
+    """「Hakodate」 scored 0.20 against a care home in 北見市 and a spa in 積丹町, and both were
+    offered as buttons to choose from; now the name is not found (actions/resources.py
+    MIN_SITE_SCORE). A name that does mean a site is still offered (「室蘭の体育館」: the gyms)."""
+    from actions.forms.shelters import ValidateShelterLookupForm
+    from tests.actions.conftest import validate
+
+    for text in ("Hakodate", "halal", "Otaru station"):
+        tracker = make_tracker(text=text, intent="inform", active_loop="shelter_lookup_form")
+        result, messages = validate(ValidateShelterLookupForm(), "validate_shelter_name", text, tracker, domain)
+        assert result == {"shelter_name": None, "shelter_id": None}
+        assert responses(messages) == ["utter_shelter_not_found"]
+        assert not any(m.get("buttons") for m in messages)
+    tracker = make_tracker(text="室蘭の体育館", intent="inform", active_loop="shelter_lookup_form")
+    result, messages = validate(ValidateShelterLookupForm(), "validate_shelter_name", "室蘭の体育館", tracker, domain)
+    assert responses(messages) == ["utter_shelter_choose"]
+    titles = [b["title"] for m in messages for b in m.get("buttons") or []]
+    assert titles and all("体育館" in t for t in titles)
