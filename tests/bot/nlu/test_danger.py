@@ -36,6 +36,10 @@ THREATS = [
     "赤ちゃんが息してない",
     "車ごと流されそう",
     "3時間たっても誰も来ない、屋根の上にいます",
+    # kana only: blood said as ち after the body part, a faint answer when called
+    "じいちゃん ころんで かおからちがとまらない",
+    "母 呼び掛けても反応が弱い",
+    "おばあちゃん こえかけてもへんじうすい",
     # English
     "help! we are trapped on the roof",
     "My grandmother is stuck in the house and the water is up to her chest",
@@ -43,6 +47,8 @@ THREATS = [
 
 NOT_THREATS = [
     "けがはありません",
+    "えきからちょっと遠いけど歩いていける",
+    "あしからちょっと冷えるので毛布がほしい",
     "けが人なし、家が傾いた",
     "閉じ込められてはいない",
     "誰もけがしていません",
