@@ -70,7 +70,6 @@ def redis_url() -> Iterator[str]:
         client.delete(key)
 
 
-
 @pytest.fixture(scope="session")
 def agent() -> Iterator[Any]:
     """The trained agent as ``bosai run`` loads it (tests/conftest.py ``load_trained_agent``),
