@@ -120,6 +120,12 @@ async def search_sites(text: str, limit: int) -> list[Any]:
     return [m for m in matches if m.score >= MIN_SITE_SCORE]
 
 
+async def find_area(text: str) -> Any:
+    """``GisIndex.find_area`` off the event loop: the district named in ``text`` or None."""
+    idx = gis_index()
+    return await run_blocking(idx.find_area, text)
+
+
 async def run_blocking(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking GIS / database call in the default executor."""
     loop = asyncio.get_running_loop()

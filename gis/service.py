@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from gis.areas import Area, AreaIndex
 from gis.errors import CacheMissingError
 from gis.geo import chord_for_metres, geodesic_inv, unit_xyz
 from gis.hazards import ZoneIndex
@@ -123,6 +124,9 @@ class GisIndex:
         self._point_tree: shapely.STRtree | None = None
         self._search = SiteSearch(
             self._site_cols["id"], self._site_cols["name"], self._site_cols["address"]
+        )
+        self._areas = AreaIndex(
+            self._site_cols["municipality"], self._site_cols["address"], self._lat, self._lon
         )
         self._layers = list(layers or [])
         self._zones = ZoneIndex(zones, coverage, self._layers)
@@ -381,6 +385,11 @@ class GisIndex:
             SiteMatch(site=self._site(h.row), score=h.score, matched=h.matched, confident=h.confident)
             for h in self._search.match(text, limit, allowed)
         ]
+
+    def find_area(self, text: str) -> Area | None:
+        """The district (町名・大字) named in ``text``, located by the centre of the sites whose
+        addresses lie in it (:mod:`gis.areas`), or None when no district is named clearly."""
+        return self._areas.find(text)
 
 
 def load_index(cache_dir: str | Path) -> GisIndex:

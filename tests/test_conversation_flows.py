@@ -33,6 +33,21 @@ def test_tsunami_shelter_for_a_location_in_hakodate(rasa_stack) -> None:
     assert "https://maps.gsi.go.jp/#17/" in reply and "119" in reply
 
 
+def test_a_district_in_the_opening_question_is_read_back_then_answered(rasa_stack) -> None:
+    """「津波…逃げれば 函館市柏野町」: the district is the place (the centre of its sites, computed
+    here from the raw GeoJSON), read back as 「…付近」 instead of asking where; yes → the true
+    nearest tsunami sites from that point."""
+    from tests.actions.test_location import _district_centre
+
+    lat, lon, _ = _district_centre("北海道函館市柏野町")
+    expected = true_nearest(lat, lon, "津波")[0]
+    reply = texts(rasa_stack.rest("flow-area", "津波きたら どこに逃げればいい？ 函館市柏野町"))
+    assert "「函館市柏野町付近」" in reply and "場所を教えてください" not in reply
+    reply = texts(rasa_stack.rest("flow-area", "はい"))
+    assert "「津波」の避難場所" in reply
+    assert f"1. {expected['name']}（" in reply
+
+
 def test_damage_report_reaches_the_officials_api(rasa_stack) -> None:
     import subprocess
 

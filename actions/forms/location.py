@@ -2,7 +2,10 @@
 
 Accepts the channel's ``/share_location{...}`` payload, a designated site's name, or address /
 place text matched with ``GisIndex.search_sites``. A confident match is announced and used; an
-unsure one is read back and confirmed through the ``location_confirm`` slot.
+unsure one is read back and confirmed through the ``location_confirm`` slot. A district named in
+the text (``GisIndex.find_area``: 「釧路市大町」) is used when no site matches well, at the centre of
+its sites, read back as 「…付近」 and confirmed; the search and hazard questions also take it from
+their opening message.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.parsing import clean_place_text, parse_yes_no
+from actions.render import language
 from actions.tracking import coords, latest_intent, latest_text
 
 logger = logging.getLogger(__name__)
@@ -28,6 +32,30 @@ CLEARED: dict[str, Any] = {
     "latitude": None,
     "longitude": None,
 }
+
+
+#: an unsure match of a site's *name* at least this good is read back rather than a district named
+#: in the text (「函館市民館」 is the hall 函館市民会館, 0.82). A match on a site's address is one site
+#: of the district the text names (「函館市柏野町」 → 恵山中学校, 0.81; 「旭川市豊岡8条4丁目」 → a
+#: school in 豊岡三条, 0.54): the district's centre is the better reading.
+SITE_OVER_AREA = 0.8
+
+#: the forms whose opening message may carry the place (a question about a place); a report or a
+#: registration asks for its place, where the resident writes the full address
+FIRST_MESSAGE_PLACE_FORMS = ("validate_shelter_search_form", "validate_hazard_check_form")
+
+
+def area_values(area: Any, text: str, tracker: Tracker) -> dict[str, Any]:
+    """Location slots for a district (:class:`gis.areas.Area`): its centre, to be confirmed."""
+    near = f"{area.name}付近" if language(tracker) != "en" else f"around {area.name}"
+    return {
+        "location": near,
+        "location_address": text if text != area.name else area.name,
+        "location_source": "area",
+        "latitude": float(area.lat),
+        "longitude": float(area.lon),
+        "location_confirm": None,
+    }
 
 
 class LocationSlotsMixin:
@@ -71,6 +99,11 @@ class LocationSlotsMixin:
             logger.exception("site search failed")
             dispatcher.utter_message(response="utter_gis_unavailable")
             return dict(CLEARED)
+        top = matches[0] if matches else None
+        if not (top and (top.confident or (top.matched == "name" and top.score >= SITE_OVER_AREA))):
+            area = await self._area(text)
+            if area is not None:
+                return area_values(area, text, tracker)  # read back: 「釧路市大町付近」でよろしいですか
         if not matches:
             dispatcher.utter_message(response="utter_location_not_found", place_text=text)
             return dict(CLEARED)
@@ -92,6 +125,33 @@ class LocationSlotsMixin:
                 location_address=values["location_address"],
             )
         return values
+
+    async def _area(self, text: str) -> Any:
+        try:
+            return await resources.find_area(text)
+        except Exception:  # noqa: BLE001 - the site search still answers
+            logger.exception("district search failed")
+            return None
+
+    async def extract_location(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A district written in the message that opened a place question (「津波どこに逃げれば
+        釧路市大町」): taken as the place, to be read back, instead of asking where. Only the
+        search and hazard questions, only on the opening message, and only a district found by
+        :func:`gis.areas` rules; the fuzzy site search would find something in any text."""
+        if (
+            getattr(self, "name", lambda: "")() not in FIRST_MESSAGE_PLACE_FORMS
+            or tracker.get_slot("requested_slot") is not None
+            or tracker.get_slot("location") is not None
+            or latest_intent(tracker) in ("share_location", "share_photo")
+        ):
+            return {}
+        text = latest_text(tracker)
+        if not text or text.startswith("/"):
+            return {}
+        area = await self._area(text)
+        return {"location": area.name} if area is not None else {}
 
     async def validate_location_confirm(
         self,

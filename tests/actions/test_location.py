@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms.hazards import ValidateHazardCheckForm
 from actions.forms.location import CLEARED
+from actions.forms.reports import ValidateReportDamageForm
+from actions.forms.shelters import ValidateShelterSearchForm
 from tests.actions.conftest import make_tracker, responses, run, validate
 
 
@@ -108,3 +114,94 @@ def test_a_photo_sent_at_the_read_back_asks_again_without_not_understood(env, do
     result, messages = validate(ValidateHazardCheckForm(), "validate_location_confirm",
                                 '/share_photo{"photo_ref": "p1"}', tracker, domain)
     assert result == {"location_confirm": None} and messages == []
+
+
+# ---------------------------------------------------------------- districts (gis/areas.py)
+
+def _district_centre(prefix: str) -> tuple[float, float, int]:
+    """Mean of the sites whose address is in the district, from the raw GSI GeoJSON."""
+    import json
+    import unicodedata
+    from pathlib import Path
+
+    from tests.actions.conftest import DATA
+
+    pts = []
+    for name in ("emergency_sites_hokkaido.geojson", "designated_shelters_hokkaido.geojson"):
+        raw = json.loads((Path(str(DATA)) / "gsi" / name).read_text("utf-8"))
+        for f in raw["features"]:
+            addr = unicodedata.normalize("NFKC", f["properties"]["住所"] or "")
+            if addr.startswith(prefix) and addr[len(prefix) : len(prefix) + 1].isdigit():
+                pts.append(f["geometry"]["coordinates"][:2])
+    return sum(p[1] for p in pts) / len(pts), sum(p[0] for p in pts) / len(pts), len(pts)
+
+
+def test_a_district_is_read_back_at_the_centre_of_its_sites(env, domain):
+    """「函館市柏野町」 names no site; the site search would read back one that shares letters.
+    The district's point is the centre of its sites, read back as 「…付近」 to be confirmed."""
+    lat, lon, n = _district_centre("北海道函館市柏野町")
+    assert n >= 2
+    tracker = make_tracker(text="函館市柏野町です", intent="inform", active_loop="shelter_search_form")
+    result, messages = validate(ValidateHazardCheckForm(), "validate_location", "函館市柏野町です", tracker, domain)
+    assert result["location"] == "函館市柏野町付近"
+    assert result["location_source"] == "area"
+    assert result["location_confirm"] is None and messages == []  # the form reads it back next
+    assert result["latitude"] == pytest.approx(lat) and result["longitude"] == pytest.approx(lon)
+
+
+def test_a_district_written_with_digits_and_a_full_address(env, domain):
+    lat, lon, _ = _district_centre("北海道旭川市豊岡八条")
+    text = "旭川市豊岡8条4丁目"
+    tracker = make_tracker(text=text, intent="inform", active_loop="hazard_check_form")
+    result, _ = validate(ValidateHazardCheckForm(), "validate_location", text, tracker, domain)
+    assert result["location"] == "旭川市豊岡八条付近"
+    assert result["location_address"] == text  # the resident's own words are kept for the read-back
+    assert result["latitude"] == pytest.approx(lat) and result["longitude"] == pytest.approx(lon)
+
+
+def test_a_site_name_still_wins_over_a_district_spelt_inside_it(env, domain):
+    tracker = make_tracker(text="函館市役所", intent="inform", active_loop="hazard_check_form")
+    result, _ = validate(ValidateHazardCheckForm(), "validate_location", "函館市役所", tracker, domain)
+    assert result["location"] == "函館市役所" and result["location_source"] == "site"
+
+
+def _opening(text: str, form: Any = None, loop: str = "shelter_search_form", **slots: Any) -> dict[str, Any]:
+    """``extract_location`` on the message that opens the form."""
+    tracker = make_tracker(slots, text=text, intent="find_shelter", active_loop=loop)
+    form = form or ValidateShelterSearchForm()
+    return asyncio.run(form.extract_location(CollectingDispatcher(), tracker, {}))
+
+
+def test_the_opening_question_carries_its_district(env, domain):
+    assert _opening("津波どこに逃げれば 函館市柏野町") == {"location": "函館市柏野町"}
+    assert _opening("旭川市豊岡8条 ひなんじょ どこ") == {"location": "旭川市豊岡八条"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "避難所どこ 函館",  # a town alone is no point: asked where
+        "津波どこに逃げれば",
+        "大町の避難所",  # 大町 in many towns
+        '/find_shelter{"hazard": "tsunami"}',
+    ],
+)
+def test_the_opening_question_without_a_clear_district_asks_where(env, domain, text):
+    assert _opening(text) == {}
+
+
+def test_the_district_is_taken_only_from_the_opening_message(env, domain):
+    # asked for the place: the from_text mapping and validate_location take the answer
+    assert _opening("函館市柏野町", requested_slot="location") == {}
+    # a place already known is not replaced by a district in a later message
+    assert _opening("函館市柏野町", location="現在地", latitude=41.77, longitude=140.73) == {}
+
+
+def test_reports_do_not_take_a_district_from_their_opening_message(env, domain):
+    assert _opening("函館市柏野町で道路が冠水", ValidateReportDamageForm(), "report_damage_form") == {}
+
+
+def test_the_hazard_check_takes_the_district_from_its_opening_message(env, domain):
+    assert _opening("函館市柏野町 ここ土砂崩れ危ない？", ValidateHazardCheckForm(), "hazard_check_form") == {
+        "location": "函館市柏野町"
+    }
