@@ -77,6 +77,23 @@ def test_place_text_of_a_city_address(extractor):
     assert ("damage_type", "missing_contact", "連絡が取れない") in found
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # floodwater going down is the flood, not the supply water (a review found supply water)
+        ("水ひいたから家に戻った", ("hazard", "flood", "水ひい")),
+        ("水が引いたので片付けてます", ("hazard", "flood", "水が引い")),
+        # the water supply stopped, in kana: an outage, not a request for water
+        ("水道とまった", ("damage_type", "water_outage", "水道とまっ")),
+        ("すいどうとまってる", ("damage_type", "water_outage", "すいどうとまっ")),
+    ],
+)
+def test_water_that_is_no_supply(extractor, text, expected):
+    found = _found(_run(extractor, text))
+    assert expected in found
+    assert not any(e == "supply" for e, _, _ in found)
+
+
 def test_place_type_only_where_someone_stays(extractor):
     assert _found(_run(extractor, "車で様子見てる")) == [("place_type", "car", "車で様子見")]
     assert not any(e == "place_type" for e, _, _ in _found(_run(extractor, "車が流された")))
