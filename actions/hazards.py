@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.render import join, label, language, render
-from actions.shelters import place_label
+from actions.shelters import note_if_area, place_label
 from actions.tracking import coords
 
 logger = logging.getLogger(__name__)
@@ -85,11 +85,14 @@ class ActionCheckHazard(Action):
             zones = sorted(answer.zones, key=lambda z: (-(z.depth_min_m or 0), -(z.level or 0)))
             lines = list(dict.fromkeys(zone_line(domain, z, lang) for z in zones))
             dispatcher.utter_message(response="utter_hazard_results", place=place, zones="\n".join(lines))
+            note_if_area(dispatcher, tracker, place)
             return []
         if not answer.coverage:
             dispatcher.utter_message(response="utter_hazard_no_data", place=place)
+            note_if_area(dispatcher, tracker, place)
             return []
         kinds = list(dict.fromkeys(str(c.get("kind")) for c in answer.coverage if c.get("kind")))
         layers = join([label(domain, "hazard", k, lang) for k in kinds], lang)
         dispatcher.utter_message(response="utter_hazard_none_in_coverage", place=place, layers=layers)
+        note_if_area(dispatcher, tracker, place)
         return []

@@ -35,6 +35,13 @@ def place_label(tracker: Tracker, domain: dict[str, Any], lang: str) -> str:
     return str(tracker.get_slot("location"))
 
 
+def note_if_area(dispatcher: CollectingDispatcher, tracker: Tracker, place: str) -> None:
+    """After an answer for a district's centre (``location_source`` area, :mod:`gis.areas`): it
+    stands for the district only roughly; the resident's location gives the exact answer."""
+    if tracker.get_slot("location_source") == "area":
+        dispatcher.utter_message(response="utter_location_area_note", place=place)
+
+
 def status_rank(status: Any) -> int:
     if status is None:
         return _ORDER[None]
@@ -84,6 +91,7 @@ class ActionFindShelter(Action):
         place = place_label(tracker, domain, lang)
         if not sites:
             dispatcher.utter_message(response="utter_shelter_none", place=place, hazard_label=hazard_label)
+            note_if_area(dispatcher, tracker, place)
             return [SlotSet("hazard", None)]
         statuses: dict[str, Any] = {}
         try:
@@ -119,6 +127,7 @@ class ActionFindShelter(Action):
             hazard_label=hazard_label,
             sites="\n".join(items),
         )
+        note_if_area(dispatcher, tracker, place)
         return [SlotSet("hazard", None)]
 
 

@@ -49,3 +49,14 @@ def test_no_data_is_not_called_safe(env, domain):
 def test_without_location_asks_for_it(env, domain):
     events, messages = run(ActionCheckHazard(), make_tracker(), domain)
     assert events == [] and responses(messages) == ["utter_ask_location"]
+
+
+def test_a_districts_centre_is_answered_with_the_note_that_it_is_only_roughly_the_place(env, domain):
+    lat, lon = point_inside("numazu/numazu_tnm_genroku_523856.geojson")
+    area = {"latitude": lat, "longitude": lon, "location": "沼津市〇〇付近", "location_source": "area",
+            "location_address": "沼津市〇〇", "location_confirm": True}
+    _, messages = run(ActionCheckHazard(), make_tracker(area, intent="check_hazard"), domain)
+    assert responses(messages) == ["utter_hazard_results", "utter_location_area_note"]
+    assert messages[1]["place"] == "沼津市〇〇付近"
+    _, messages = run(ActionCheckHazard(), make_tracker({**area, "latitude": 41.7687, "longitude": 140.7288}), domain)
+    assert responses(messages) == ["utter_hazard_no_data", "utter_location_area_note"]

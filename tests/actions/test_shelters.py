@@ -124,3 +124,12 @@ def test_a_shelter_name_that_only_shares_letters_offers_no_candidates(env, domai
     assert responses(messages) == ["utter_shelter_choose"]
     titles = [b["title"] for m in messages for b in m.get("buttons") or []]
     assert titles and all("体育館" in t for t in titles)
+
+
+def test_a_districts_centre_is_answered_with_the_note_that_it_is_only_roughly_the_place(env, domain):
+    area = {**gps_slots(*HAKODATE, hazard="tsunami"), "location": "函館市〇〇町付近", "location_source": "area"}
+    _, messages = run(ActionFindShelter(), make_tracker(area, text="はい", intent="affirm"), domain)
+    assert responses(messages) == ["utter_shelter_results", "utter_location_area_note"]
+    assert messages[0]["place"] == messages[1]["place"] == "函館市〇〇町付近"
+    _, messages = run(ActionFindShelter(), make_tracker(gps_slots(*HAKODATE, hazard="tsunami")), domain)
+    assert responses(messages) == ["utter_shelter_results"]  # GPS: no note
