@@ -67,6 +67,11 @@ def clear(gis: bool = True) -> None:
         _migrated.clear()
 
 
+def _gis_index_warm() -> None:
+    """The GIS index, with the place searches' indexes built (not in a resident's turn)."""
+    gis_index().warm_search()
+
+
 def warm_up() -> dict[str, bool]:
     """Load the GIS index and migrate the store now (blocking); what is ready afterwards.
 
@@ -74,7 +79,7 @@ def warm_up() -> dict[str, bool]:
     starts, and the actions answer with their "not available" replies until it is fixed.
     """
     ready = {"gis": False, "store": False}
-    for name, load in (("gis", gis_index), ("store", report_store)):
+    for name, load in (("gis", _gis_index_warm), ("store", report_store)):
         try:
             load()
             ready[name] = True

@@ -150,10 +150,10 @@ class AreaIndex:
         >>> idx.find("大町") is None          # two characters and no town: too many 大町 in Japan
         True
         """
+        areas = self._built()
         s = _key(text)
         if len(s) < 2:
             return None
-        areas = self._built()
         named = [a for a in areas if a.district in s]
         if not named:
             return None

@@ -35,6 +35,9 @@ def test_warm_up_loads_both(fresh: Path) -> None:
     assert resources.warm_up() == {"gis": True, "store": True}
     assert str(get_settings().gis_cache_dir) in resources._gis
     assert get_settings().database_url in resources._migrated
+    idx = resources.gis_index()
+    # the place searches' indexes are built too, not in the first resident's turn that types a place
+    assert idx._search._index is not None and idx._areas._areas is not None
 
 
 def test_warm_up_reports_a_missing_cache_and_still_migrates(
