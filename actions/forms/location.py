@@ -3,9 +3,9 @@
 Accepts the channel's ``/share_location{...}`` payload, a designated site's name, or address /
 place text matched with ``GisIndex.search_sites``. A confident match is announced and used; an
 unsure one is read back and confirmed through the ``location_confirm`` slot. A district named in
-the text (``GisIndex.find_area``: 「釧路市大町」) is used when no site matches well, at the centre of
-its sites, read back as 「…付近」 and confirmed; the search and hazard questions also take it from
-their opening message.
+the text (``GisIndex.find_area``: 「函館市柏野町」) is used when no site name matches well, at the
+centre of its sites, read back as 「…付近」 and confirmed; the search and hazard questions also take
+it from their opening message.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def area_values(area: Any, text: str, tracker: Tracker) -> dict[str, Any]:
     near = f"{area.name}付近" if language(tracker) != "en" else f"around {area.name}"
     return {
         "location": near,
-        "location_address": text if text != area.name else area.name,
+        "location_address": text,
         "location_source": "area",
         "latitude": float(area.lat),
         "longitude": float(area.lon),
@@ -137,13 +137,13 @@ class LocationSlotsMixin:
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         """A district written in the message that opened a place question (「津波どこに逃げれば
-        釧路市大町」): taken as the place, to be read back, instead of asking where. Only the
-        search and hazard questions, only on the opening message, and only a district found by
-        :func:`gis.areas` rules; the fuzzy site search would find something in any text."""
+        函館市柏野町」): taken as the place, to be read back, instead of asking where (or instead
+        of the place kept from an earlier question). Only the search and hazard questions, only on
+        the opening message, and only a district found by :mod:`gis.areas` rules; the fuzzy site
+        search would find something in any text."""
         if (
             getattr(self, "name", lambda: "")() not in FIRST_MESSAGE_PLACE_FORMS
             or tracker.get_slot("requested_slot") is not None
-            or tracker.get_slot("location") is not None
             or latest_intent(tracker) in ("share_location", "share_photo")
         ):
             return {}
@@ -151,7 +151,9 @@ class LocationSlotsMixin:
         if not text or text.startswith("/"):
             return {}
         area = await self._area(text)
-        return {"location": area.name} if area is not None else {}
+        if area is None or area.name in str(tracker.get_slot("location") or ""):
+            return {}  # none named, or the place already is that district
+        return {"location": area.name}
 
     async def validate_location_confirm(
         self,

@@ -193,8 +193,16 @@ def test_the_opening_question_without_a_clear_district_asks_where(env, domain, t
 def test_the_district_is_taken_only_from_the_opening_message(env, domain):
     # asked for the place: the from_text mapping and validate_location take the answer
     assert _opening("函館市柏野町", requested_slot="location") == {}
-    # a place already known is not replaced by a district in a later message
-    assert _opening("函館市柏野町", location="現在地", latitude=41.77, longitude=140.73) == {}
+
+
+def test_a_later_question_naming_a_district_replaces_the_kept_place(env, domain):
+    kept = {"location": "現在地", "location_source": "gps", "location_confirm": True,
+            "latitude": 41.77, "longitude": 140.73}
+    assert _opening("函館市柏野町の津波の避難場所は？", **kept) == {"location": "函館市柏野町"}
+    assert _opening("津波の避難場所は？", **kept) == {}  # none named: the kept place is used
+    # the place already is that district: not read back again
+    same = {**kept, "location": "函館市柏野町付近", "location_source": "area"}
+    assert _opening("函館市柏野町の洪水の避難場所は？", **same) == {}
 
 
 def test_reports_do_not_take_a_district_from_their_opening_message(env, domain):
