@@ -66,9 +66,11 @@ One more cuts a call that Rasa repeats with the same request:
    tracker (the form not yet active there), which sends the validation action the slots set
    since the user's message - none again. The two requests differ only in the form being
    active and in extraction events that set no slot. Our validation actions (actions/forms,
-   rasa_sdk ``FormValidationAction`` with ``validate_<slot>`` methods only: no ``extract_``
-   method, no ``required_slots`` override) answer a request with no slot to validate with no
-   events, whatever the active loop. :func:`form_do` skips only that second call, and only when
+   rasa_sdk ``FormValidationAction`` with ``validate_<slot>`` methods and one ``extract_location``
+   that reads only the latest message and the slots, never the active loop; no
+   ``required_slots`` override) answer both requests alike: with no events when the message names
+   nothing, so the second may be skipped; with the district's slots when it names one, and then
+   the first answer had events and nothing is skipped. :func:`form_do` skips only that second call, and only when
    both candidate sets are empty; the form then asks for its next slot exactly as ``do`` does
    after an empty validation. The test checks the assumption on every validation action.
 
