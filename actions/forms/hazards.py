@@ -8,5 +8,7 @@ from actions.forms.location import LocationSlotsMixin
 
 
 class ValidateHazardCheckForm(LocationSlotsMixin, FormValidationAction):
+    place_in_opening_message = True
+
     def name(self) -> str:
         return "validate_hazard_check_form"

@@ -40,11 +40,6 @@ CLEARED: dict[str, Any] = {
 #: school in 豊岡三条, 0.54): the district's centre is the better reading.
 SITE_OVER_AREA = 0.8
 
-#: the forms whose opening message may carry the place (a question about a place); a report or a
-#: registration asks for its place, where the resident writes the full address
-FIRST_MESSAGE_PLACE_FORMS = ("validate_shelter_search_form", "validate_hazard_check_form")
-
-
 def area_values(area: Any, text: str, tracker: Tracker) -> dict[str, Any]:
     """Location slots for a district (:class:`gis.areas.Area`): its centre, to be confirmed."""
     near = f"{area.name}付近" if language(tracker) != "en" else f"around {area.name}"
@@ -60,6 +55,11 @@ def area_values(area: Any, text: str, tracker: Tracker) -> dict[str, Any]:
 
 class LocationSlotsMixin:
     """``validate_location`` and ``validate_location_confirm`` for FormValidationAction."""
+
+    #: whether the form's opening message may carry the place (a question about a place: the
+    #: shelter search, the hazard check); a report or a registration asks for its place, where
+    #: the resident writes the full address
+    place_in_opening_message = False
 
     async def validate_location(
         self,
@@ -142,7 +142,7 @@ class LocationSlotsMixin:
         the opening message, and only a district found by :mod:`gis.areas` rules; the fuzzy site
         search would find something in any text."""
         if (
-            getattr(self, "name", lambda: "")() not in FIRST_MESSAGE_PLACE_FORMS
+            not self.place_in_opening_message
             or tracker.get_slot("requested_slot") is not None
             or latest_intent(tracker) in ("share_location", "share_photo")
         ):

@@ -13,6 +13,8 @@ from actions.tracking import latest_text
 
 
 class ValidateShelterSearchForm(LocationSlotsMixin, FormValidationAction):
+    place_in_opening_message = True
+
     def name(self) -> str:
         return "validate_shelter_search_form"
 
