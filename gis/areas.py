@@ -16,12 +16,14 @@ either.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
+from gis.geo import geodesic_inv
 from gis.text import nfkc
 
 __all__ = ["Area", "AreaIndex", "MAX_RADIUS_M", "district_of"]
@@ -32,7 +34,6 @@ MAX_RADIUS_M = 2500.0
 _PREFECTURE = re.compile(r"^(北海道|東京都|京都府|大阪府|[^\d]{2,3}県)")
 _SPACES = re.compile(r"[\s\u3000、,・]+")
 _KANJI_DIGITS = "〇一二三四五六七八九"
-_EARTH_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,6 @@ def district_of(municipality: str, address: str) -> tuple[str, str] | None:
     return muni, district
 
 
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(h)))
-
-
 class AreaIndex:
     """Districts of the sites, built on the first query (thread-safe).
 
@@ -127,7 +121,8 @@ class AreaIndex:
             for (muni, district), pts in points.items():
                 lat = sum(p[0] for p in pts) / len(pts)
                 lon = sum(p[1] for p in pts) / len(pts)
-                radius = max(_distance_m(lat, lon, p[0], p[1]) for p in pts)
+                pts_a = np.asarray(pts, dtype="float64")
+                radius = float(geodesic_inv(lat, lon, pts_a[:, 0], pts_a[:, 1])[0].max())
                 areas.append(Area(muni, district, lat, lon, len(pts), round(radius, 1)))
                 munis_of[district].add(muni)
             areas.sort(key=lambda a: (-len(a.district), a.municipality, a.district))
