@@ -315,9 +315,9 @@ def test_long_hostile_message_is_fast() -> None:
     def fastest(text: str, runs: int) -> float:
         times = []
         for _ in range(runs):
-            start = time.perf_counter()
+            start = time.thread_time()  # CPU time: a training beside the tests is not counted
             assess(text)
-            times.append(time.perf_counter() - start)
+            times.append(time.thread_time() - start)
         return min(times)
 
     def hostile(scale: int) -> str:
