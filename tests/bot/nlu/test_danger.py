@@ -606,6 +606,19 @@ VULNERABLE_RISING = {
         "園児が2階に避難中、水は引いてきた",
     ),
 }
+# 2 Dec, session 13: 「まだ来ない」 is the rescue that has not come, not water or goods, and
+# 「埋まってる」 said of a shelter or a car park is full, not buried (found on our own training
+# examples read by the danger layer; these are other sentences, one threat and one look-alike each).
+NOT_COME_AND_FULL = {
+    "the rescue, not the water truck": (
+        "ヘリまだこない、屋根の上で3人",
+        "給水車がまだ来ないんだけど、〇〇団地",
+    ),
+    "the rescue, not the goods": ("消防まだ来ない、煙が2階まで", "支援物資まだ来ないです、〇〇公民館"),
+    "water not here yet, upstairs": ("2階 水もう階段の上まで", "2階にいるよ、みずはまだこない"),
+    "buried, not full": ("公民館が土砂で埋まった、中に人がいる", "公民館の駐車場、もう埋まってた"),
+    "buried under snow, not a full gym": ("物置ごと雪で埋まって父が出てこない", "体育館はほぼ埋まってる、奥は空き"),
+}
 POST_LOOKALIKES = {
     "everyone evacuated": "車が水没したけど全員避難済みです",
     "repaired": "ガス漏れは業者さんが直してくれた",
@@ -614,9 +627,16 @@ POST_LOOKALIKES = {
 }
 
 
-@pytest.mark.parametrize("rule", [*POST_RULES, *UNABLE_WITH_HAZARD, *VULNERABLE_RISING])
+@pytest.mark.parametrize(
+    "rule", [*POST_RULES, *UNABLE_WITH_HAZARD, *VULNERABLE_RISING, *NOT_COME_AND_FULL]
+)
 def test_real_post_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
-    threat, lookalike = {**POST_RULES, **UNABLE_WITH_HAZARD, **VULNERABLE_RISING}[rule]
+    threat, lookalike = {
+        **POST_RULES,
+        **UNABLE_WITH_HAZARD,
+        **VULNERABLE_RISING,
+        **NOT_COME_AND_FULL,
+    }[rule]
     assert assess(threat).threat, threat
     assert not assess(lookalike).threat, lookalike
 
