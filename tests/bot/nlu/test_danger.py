@@ -614,10 +614,16 @@ NOT_COME_AND_FULL = {
         "ヘリまだこない、屋根の上で3人",
         "給水車がまだ来ないんだけど、〇〇団地",
     ),
-    "the rescue, not the goods": ("消防まだ来ない、煙が2階まで", "支援物資まだ来ないです、〇〇公民館"),
+    "the rescue, not the goods": (
+        "消防まだ来ない、煙が2階まで",
+        "支援物資まだ来ないです、〇〇公民館",
+    ),
     "water not here yet, upstairs": ("2階 水もう階段の上まで", "2階にいるよ、みずはまだこない"),
     "buried, not full": ("公民館が土砂で埋まった、中に人がいる", "公民館の駐車場、もう埋まってた"),
-    "buried under snow, not a full gym": ("物置ごと雪で埋まって父が出てこない", "体育館はほぼ埋まってる、奥は空き"),
+    "buried under snow, not a full gym": (
+        "物置ごと雪で埋まって父が出てこない",
+        "体育館はほぼ埋まってる、奥は空き",
+    ),
 }
 POST_LOOKALIKES = {
     "everyone evacuated": "車が水没したけど全員避難済みです",
