@@ -620,6 +620,10 @@ NOT_COME_AND_FULL = {
     ),
     "water not here yet, upstairs": ("2階 水もう階段の上まで", "2階にいるよ、みずはまだこない"),
     "buried, not full": ("公民館が土砂で埋まった、中に人がいる", "公民館の駐車場、もう埋まってた"),
+    "a person buried, not a hall full of people": (
+        "公民館で人が埋まってる、がれきの下",
+        "公民館、人で埋まってる、座る場所ない",
+    ),
     "buried under snow, not a full gym": (
         "物置ごと雪で埋まって父が出てこない",
         "体育館はほぼ埋まってる、奥は空き",
