@@ -629,6 +629,22 @@ NOT_COME_AND_FULL = {
         "体育館はほぼ埋まってる、奥は空き",
     ),
 }
+# 「車の中にいます」 alone is where a household shelters (dispersed evacuation), not a person trapped;
+# with the water rising, a voice from inside or a child inside, it is a threat (session 13).
+IN_A_CAR = {
+    "in a car with the water rising": (
+        "車の中にいる、水が窓まで来てる",
+        "車の中にいるよ、道の駅で一晩明かす",
+    ),
+    "a voice from inside a car": (
+        "車の中から声がする、横転してる",
+        "くるまのなかにいます 家族4人 様子見てる",
+    ),
+    "a child inside a car": (
+        "車の中に子どもがいる、水が迫ってる",
+        "車の中にいます、エンジンは止めてます",
+    ),
+}
 POST_LOOKALIKES = {
     "everyone evacuated": "車が水没したけど全員避難済みです",
     "repaired": "ガス漏れは業者さんが直してくれた",
@@ -638,7 +654,8 @@ POST_LOOKALIKES = {
 
 
 @pytest.mark.parametrize(
-    "rule", [*POST_RULES, *UNABLE_WITH_HAZARD, *VULNERABLE_RISING, *NOT_COME_AND_FULL]
+    "rule",
+    [*POST_RULES, *UNABLE_WITH_HAZARD, *VULNERABLE_RISING, *NOT_COME_AND_FULL, *IN_A_CAR],
 )
 def test_real_post_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
     threat, lookalike = {
@@ -646,6 +663,7 @@ def test_real_post_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> 
         **UNABLE_WITH_HAZARD,
         **VULNERABLE_RISING,
         **NOT_COME_AND_FULL,
+        **IN_A_CAR,
     }[rule]
     assert assess(threat).threat, threat
     assert not assess(lookalike).threat, lookalike
