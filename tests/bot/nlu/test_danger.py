@@ -653,18 +653,18 @@ POST_LOOKALIKES = {
 }
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [*POST_RULES, *UNABLE_WITH_HAZARD, *VULNERABLE_RISING, *NOT_COME_AND_FULL, *IN_A_CAR],
-)
+POST_RULE_PAIRS = {
+    **POST_RULES,
+    **UNABLE_WITH_HAZARD,
+    **VULNERABLE_RISING,
+    **NOT_COME_AND_FULL,
+    **IN_A_CAR,
+}
+
+
+@pytest.mark.parametrize("rule", list(POST_RULE_PAIRS))
 def test_real_post_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> None:
-    threat, lookalike = {
-        **POST_RULES,
-        **UNABLE_WITH_HAZARD,
-        **VULNERABLE_RISING,
-        **NOT_COME_AND_FULL,
-        **IN_A_CAR,
-    }[rule]
+    threat, lookalike = POST_RULE_PAIRS[rule]
     assert assess(threat).threat, threat
     assert not assess(lookalike).threat, lookalike
 
