@@ -24,9 +24,17 @@ conversation is at a point where nothing pending depends on older events:
 - no rule has ``conversation_start: true`` (a new session would start it again); with such a
   rule nothing changes.
 
-Then Rasa's own ``action_session_start`` runs, unchanged: ``session_started``, the session's
-slot events carried over, ``action_listen``; the message is handled in the new session.
-Nothing else differs from Rasa: the same code path as a session that expired by time. All
+Then Rasa's own ``action_session_start`` runs: ``session_started``, the session's slot events
+carried over, ``action_listen``; the message is handled in the new session.
+
+What it carries over is bounded too (:func:`carried_slot_events`). Rasa carries *every* ``SlotSet``
+event of the ending session, and those include the block it carried into that session, so the
+block grows with every slot change of the whole conversation and every later turn featurizes it
+and posts it to the action server. Only the last value of each slot is carried (what Rasa's
+tracker holds after replaying them all, the same state for every policy), except for the slots
+in :data:`HISTORY_SLOTS`, whose earlier values an action reads from the events: every distinct
+value of those is carried, the current one last. This applies as well to a session that
+expired by time. Nothing else differs from Rasa: the same code path as such a session. All
 events stay in the tracker store (Rasa's store reads from the latest ``session_started``;
 ``bosai privacy purge`` and erasure still see every event). ``tests/bot/test_session_bound.py``
 runs one long conversation through Rasa with and without this and compares every answer.
@@ -40,8 +48,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rasa.core.actions.action import ActionSessionStart
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
@@ -50,12 +59,16 @@ logger = logging.getLogger(__name__)
 MAX_SESSION_TURNS = 20
 #: slot entity of a photo the resident sent (bot/domain, actions/privacy.py)
 PHOTO_ENTITY = "photo_ref"
+#: slots whose earlier values an action reads from the events: ``action_delete_my_data`` erases
+#: every photo named by a ``photo_ref`` event (actions/privacy.py ``photo_refs``)
+HISTORY_SLOTS = frozenset({"photo_ref"})
 USER_STEP_KEYS = ("intent", "user", "or")
 
 _lock = threading.Lock()
 _applied = False
-#: Rasa's own method (tests compare with it)
+#: Rasa's own methods (tests compare with them)
 ORIGINAL = MessageProcessor._has_session_expired
+ORIGINAL_CARRIED = ActionSessionStart._slot_set_events_from_tracker
 
 
 def read_prompts(data_dirs: list[Path]) -> frozenset[str] | None:
@@ -143,11 +156,36 @@ def has_session_expired(self: MessageProcessor, tracker: DialogueStateTracker) -
     return False
 
 
+def carried_slot_events(tracker: DialogueStateTracker) -> list[SlotSet]:
+    """The slot events a new session starts with: of the ending session's ``SlotSet`` events,
+    the last one of each slot, and for :data:`HISTORY_SLOTS` the first event of each distinct
+    value (not None) as well, in the order they came (so each slot's last event is its current value).
+    Replayed, they give the same slots as all of them (Rasa's ``_slot_set_events_from_tracker``)."""
+    events = [e for e in tracker.applied_events() if isinstance(e, SlotSet)]
+    last = {e.key: i for i, e in enumerate(events)}
+    seen: set[tuple[str, str]] = set()
+    keep: list[SlotSet] = []
+    for i, event in enumerate(events):
+        if event.key in HISTORY_SLOTS and i != last[event.key]:
+            value = (event.key, repr(event.value))
+            if event.value is None or value in seen:
+                continue
+            seen.add(value)
+        elif i != last[event.key]:
+            continue
+        keep.append(SlotSet(key=event.key, value=event.value, metadata=event.metadata))
+    return keep
+
+
 def apply() -> None:
-    """Install :func:`has_session_expired` on Rasa's ``MessageProcessor`` (idempotent)."""
+    """Install :func:`has_session_expired` on Rasa's ``MessageProcessor`` and
+    :func:`carried_slot_events` on its ``ActionSessionStart`` (idempotent)."""
     global _applied
     with _lock:
         if not _applied:
             MessageProcessor._has_session_expired = has_session_expired  # type: ignore[method-assign]
+            ActionSessionStart._slot_set_events_from_tracker = staticmethod(  # type: ignore[method-assign]
+                carried_slot_events
+            )
             _applied = True
     prompts()  # read the training data's prompts now, at the server's start, not in a turn

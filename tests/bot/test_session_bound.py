@@ -146,6 +146,94 @@ def test_short_sessions_expire_as_rasa_decides(monkeypatch: pytest.MonkeyPatch) 
     assert session_bound.has_session_expired(Processor(), tracker_with(25)) is True
 
 
+# -- what a new session carries over ----------------------------------------------------------
+
+def slotted(sessions: list[list[SlotSet]]) -> DialogueStateTracker:
+    """A tracker whose sessions each set the given slots, a new session started between them by
+    Rasa's ``action_session_start`` (with whatever carry-over is installed)."""
+    from rasa.core.actions.action import ActionSessionStart
+
+    slots = [TextSlot(n, mappings=[{"type": "custom"}], influence_conversation=False)
+             for n in ("a", "b", "photo_ref")]
+    tracker = DialogueStateTracker("r", slots=slots)
+    tracker.update(SessionStarted())
+    for i, events in enumerate(sessions):
+        if i:
+            carried = ActionSessionStart._slot_set_events_from_tracker(tracker)
+            tracker.update(SessionStarted())
+            for event in carried:
+                tracker.update(event)
+        tracker.update(UserUttered(f"m{i}", {"name": "inform"}))
+        for event in events:
+            tracker.update(event)
+    return tracker
+
+
+def test_new_session_carries_the_last_value_of_each_slot_and_every_photo() -> None:
+    events = [SlotSet("a", "1"), SlotSet("photo_ref", "p1"), SlotSet("b", "x"),
+              SlotSet("a", "2"), SlotSet("photo_ref", None), SlotSet("photo_ref", "p2"),
+              SlotSet("photo_ref", "p1"), SlotSet("a", None), SlotSet("photo_ref", None)]
+    tracker = slotted([events])
+    carried = session_bound.carried_slot_events(tracker)
+    assert [(e.key, e.value) for e in carried] == [
+        ("photo_ref", "p1"), ("b", "x"), ("photo_ref", "p2"), ("a", None), ("photo_ref", None)]
+    # replayed, the same slots as Rasa's own carry-over (every event)
+    ours, rasa = DialogueStateTracker("x", slots=tracker.slots.values()), tracker.copy()
+    for event in carried:
+        ours.update(event)
+    rasa_replayed = DialogueStateTracker("y", slots=rasa.slots.values())
+    for event in session_bound.ORIGINAL_CARRIED(rasa):
+        rasa_replayed.update(event)
+    assert ours.current_slot_values() == rasa_replayed.current_slot_values()
+
+
+def test_erasure_finds_a_photo_sent_sessions_ago(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa_sdk import Tracker
+
+    from actions.privacy import photo_refs
+
+    monkeypatch.setattr(ActionSessionStart, "_slot_set_events_from_tracker",
+                        staticmethod(session_bound.carried_slot_events))
+    tracker = slotted([[SlotSet("photo_ref", "photo-1"), SlotSet("photo_ref", None)],
+                       [SlotSet("a", "1")], [SlotSet("photo_ref", "photo-2")],
+                       [SlotSet("photo_ref", None), SlotSet("b", "2")]])
+    assert sum(isinstance(e, SessionStarted) for e in tracker.events) == 4
+    # what the action server gets: the latest session (Rasa's store reads from its start)
+    events = list(tracker.events)
+    start = max(i for i, e in enumerate(events) if isinstance(e, SessionStarted))
+    sdk = Tracker("r", tracker.current_slot_values(), {}, [e.as_dict() for e in events[start:]],
+                  False, None, None, None)
+    assert photo_refs(sdk) == ["photo-1", "photo-2"]
+
+
+def test_carried_block_stays_bounded_over_many_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.actions.action import ActionSessionStart
+
+    sessions = [[SlotSet("a", str(i)), SlotSet("b", str(i)), SlotSet("a", None)] for i in range(8)]
+
+    def last_block(tracker: DialogueStateTracker) -> int:
+        events = list(tracker.events)
+        start = max(i for i, e in enumerate(events) if isinstance(e, SessionStarted))
+        block = 0
+        for event in events[start + 1:]:
+            if not isinstance(event, SlotSet):
+                break
+            block += 1
+        return block
+
+    monkeypatch.setattr(ActionSessionStart, "_slot_set_events_from_tracker",
+                        staticmethod(session_bound.ORIGINAL_CARRIED))
+    rasa = slotted(sessions)
+    rasas = last_block(rasa)  # Rasa's own carry-over: every event, again and again
+    monkeypatch.setattr(ActionSessionStart, "_slot_set_events_from_tracker",
+                        staticmethod(session_bound.carried_slot_events))
+    ours = slotted(sessions)
+    assert rasas == 3 * 7  # the block carried into session 8 holds the slot events of sessions 1-7
+    assert last_block(ours) == 2
+    assert ours.current_slot_values() == rasa.current_slot_values()
+
+
 # -- the trained bot: one long conversation with and without restarts -------------------------
 
 LOCATION = '/share_location{"latitude": 41.7687, "longitude": 140.7288}'
@@ -218,6 +306,10 @@ def test_long_conversation_same_answers_with_restarts(
         mp.setattr(session_bound, "MAX_SESSION_TURNS", 10**9)  # Rasa's behaviour
         reference, ref_answers = asyncio.run(talk("resident-continuous"))
         mp.setattr(session_bound, "MAX_SESSION_TURNS", 3)
+        from rasa.core.actions.action import ActionSessionStart
+
+        mp.setattr(ActionSessionStart, "_slot_set_events_from_tracker",
+                   staticmethod(session_bound.carried_slot_events))
         bounded, answers = asyncio.run(talk("resident-bounded"))
 
     assert sum(isinstance(e, SessionStarted) for e in reference.events) == 1
@@ -226,6 +318,20 @@ def test_long_conversation_same_answers_with_restarts(
     assert answers == ref_answers
     assert all(answers), "a message got no answer"
     assert turns_of(bounded) == turns_of(reference)
+    # each new session carried one event per slot (the photo's distinct values: several), not the
+    # slot events of every session before
+    events = list(bounded.events)
+    for i, event in enumerate(events):
+        if isinstance(event, SessionStarted):
+            block = []
+            for later in events[i + 1:]:
+                if not isinstance(later, SlotSet):
+                    break
+                block.append((later.key, repr(later.value)))
+            keys = [k for k, _ in block if k not in session_bound.HISTORY_SLOTS]
+            assert len(keys) == len(set(keys)), block
+            photos = [v for k, v in block if k in session_bound.HISTORY_SLOTS]
+            assert len(photos) <= len(set(photos)) + 1, block
     ref_turns = turns_of(reference)
     assert len(ref_turns) == len(SCRIPT)
     assert any("action_submit_report" in actions for actions, _ in ref_turns)
