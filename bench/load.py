@@ -142,15 +142,33 @@ async def measure(
     )
 
 
-async def long_conversation(target: Target, turns: int, convs: int) -> tuple[float, float]:
-    """Turn p50 (ms) over turns 5-14 and over turns 100-109 of ``convs`` small-talk conversations."""
+@dataclass
+class LongFigures:
+    early: float  # turn p50 (ms), turns 5-14
+    late: float  # turn p50 (ms), turns 100-109
+    early_cpu: float  # server CPU ms per turn (all processes of the target), turns 5-14
+    late_cpu: float  # the same, turns 100-109 (both medians over the conversations)
+
+
+async def long_conversation(target: Target, turns: int, convs: int) -> LongFigures:
+    """Turn p50 (ms) and server CPU per turn over turns 5-14 and over turns 100-109 of ``convs``
+    small-talk conversations. A p50 of ten turns moves by a few milliseconds between
+    conversations whatever their length (docs/performance.md); the CPU time per turn (all
+    processes of the target, the median over the conversations, so that background work such as
+    the GIS index warming during one window does not count) says whether the work grows."""
     early: list[float] = []
     late: list[float] = []
+    cpu: dict[str, list[float]] = {"early": [], "late": []}
+    windows = {5: ("early", 15), 100: ("late", 110)}
     headers = {"Authorization": f"Bearer {target.token}"} if target.token else {}
     async with aiohttp.ClientSession(headers=headers) as http:
         for c in range(convs):
             sender = f"long-{target.name}-{c}-{next(_ids)}"
+            window: tuple[str, int, float] | None = None
             for i in range(1, turns + 1):
+                if i in windows:
+                    name, end = windows[i]
+                    window = (name, end, tree_cpu_seconds(target.pid))
                 t0 = time.perf_counter()
                 body = {"sender": sender, "message": SMALL_TALK[i % len(SMALL_TALK)]}
                 async with http.post(target.url, json=body) as resp:
@@ -161,7 +179,16 @@ async def long_conversation(target: Target, turns: int, convs: int) -> tuple[flo
                     early.append(ms)
                 elif 100 <= i < 110:
                     late.append(ms)
-    return statistics.median(early), statistics.median(late) if late else float("nan")
+                if window is not None and i + 1 == window[1]:
+                    # CPU seconds over the window's 10 turns -> ms per turn
+                    cpu[window[0]].append((tree_cpu_seconds(target.pid) - window[2]) * 100)
+                    window = None
+    nan = float("nan")
+    return LongFigures(
+        early=statistics.median(early), late=statistics.median(late) if late else nan,
+        early_cpu=statistics.median(cpu["early"]),
+        late_cpu=statistics.median(cpu["late"]) if cpu["late"] else nan,
+    )
 
 
 # ---------------------------------------------------------------- starting the targets
@@ -314,7 +341,8 @@ async def warm(targets: dict[str, Target], kinds: list[str]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=1, help="repeat the measurements; medians")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="repeat the measurements; medians (0: only --long)")
     parser.add_argument("--seq-turns", type=int, default=60, help="turns per sequential measurement")
     parser.add_argument("--conc-turns", type=int, default=100, help="turns per concurrent measurement")
     parser.add_argument("--concurrency", type=int, default=10)
@@ -323,7 +351,7 @@ def main() -> int:
                         help="conversation kinds for our stack (bare Rasa: small talk only)")
     parser.add_argument("--long", type=int, default=0, metavar="N",
                         help="also one conversation of N >= 110 turns: p50 at turns 5-14 vs 100-109")
-    parser.add_argument("--long-convs", type=int, default=2)
+    parser.add_argument("--long-convs", type=int, default=6)
     parser.add_argument("--no-bare", action="store_true", help="skip bare Rasa")
     parser.add_argument("--profile", choices=["default", "scale"], default="default")
     parser.add_argument("--json", type=Path, help="also write the medians here")
@@ -350,17 +378,19 @@ def main() -> int:
                 print_table(f"run {r + 1} of {args.runs}", results)
                 print_ratios([results], ours)
                 runs.append(results)
-            medians = {key: median_figures([run[key] for run in runs]) for key in runs[0]}
+            medians = {key: median_figures([run[key] for run in runs]) for key in runs[0]} if runs else {}
             if args.runs > 1:
                 print_table(f"medians of {args.runs} runs", medians)
                 print_ratios(runs, ours)
             if args.long:
                 for name, target in targets.items():
-                    early, late = asyncio.run(long_conversation(target, args.long, args.long_convs))
+                    f = asyncio.run(long_conversation(target, args.long, args.long_convs))
                     print(f"\n{name}: one conversation of {args.long} small-talk turns "
-                          f"({args.long_convs} conversations): p50 turns 5-14 {early:.0f} ms, "
-                          f"turns 100-109 {late:.0f} ms ({late / early - 1:+.0%}; target within 10 %)")
-            if args.json:
+                          f"({args.long_convs} conversations): p50 turns 5-14 {f.early:.0f} ms, "
+                          f"turns 100-109 {f.late:.0f} ms ({f.late / f.early - 1:+.0%}; target "
+                          f"within 10 %); server CPU per turn {f.early_cpu:.0f} -> "
+                          f"{f.late_cpu:.0f} ms ({f.late_cpu / f.early_cpu - 1:+.0%})")
+            if args.json and medians:
                 args.json.write_text(json.dumps(
                     {" ".join(k): vars(v) for k, v in medians.items()}, indent=1))
         finally:
