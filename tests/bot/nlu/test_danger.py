@@ -645,6 +645,22 @@ IN_A_CAR = {
         "車の中にいます、エンジンは止めてます",
     ),
 }
+# Session 14: water that does not come out of the tap is an outage (docs/intents.md), not a person
+# who cannot get out; water come up to the upper floor is a threat without 「まで」.
+TAP_AND_UPSTAIRS = {
+    "a person in the water, not the tap": (
+        "川で遊んでた弟が水の中から出てこない",
+        "じゃぐちひねっても水がぜんぜん出てこない、〇〇団地",
+    ),
+    "a person in a flooded house, not the water supply": (
+        "浸水した家から祖母が出てこない、声もしない",
+        "水道からなにも出てこないです、昨日の夜から",
+    ),
+    "the water upstairs, not carried upstairs": (
+        "二階に水が入ってきた、子ども2人いる",
+        "2階に水を運んでおいた、ペットボトル12本",
+    ),
+}
 POST_LOOKALIKES = {
     "everyone evacuated": "車が水没したけど全員避難済みです",
     "repaired": "ガス漏れは業者さんが直してくれた",
@@ -659,6 +675,7 @@ POST_RULE_PAIRS = {
     **VULNERABLE_RISING,
     **NOT_COME_AND_FULL,
     **IN_A_CAR,
+    **TAP_AND_UPSTAIRS,
 }
 
 
