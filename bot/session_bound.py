@@ -60,8 +60,8 @@ MAX_SESSION_TURNS = 20
 #: slot entity of a photo the resident sent (bot/domain, actions/privacy.py)
 PHOTO_ENTITY = "photo_ref"
 #: slots whose earlier values an action reads from the events: ``action_delete_my_data`` erases
-#: every photo named by a ``photo_ref`` event (actions/privacy.py ``photo_refs``)
-HISTORY_SLOTS = frozenset({"photo_ref"})
+#: every photo named by a ``photo_ref`` slot event (actions/privacy.py ``photo_refs``)
+HISTORY_SLOTS = frozenset({PHOTO_ENTITY})
 USER_STEP_KEYS = ("intent", "user", "or")
 
 _lock = threading.Lock()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rasa.core.actions.action import ActionSessionStart
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -151,8 +152,6 @@ def test_short_sessions_expire_as_rasa_decides(monkeypatch: pytest.MonkeyPatch) 
 def slotted(sessions: list[list[SlotSet]]) -> DialogueStateTracker:
     """A tracker whose sessions each set the given slots, a new session started between them by
     Rasa's ``action_session_start`` (with whatever carry-over is installed)."""
-    from rasa.core.actions.action import ActionSessionStart
-
     slots = [TextSlot(n, mappings=[{"type": "custom"}], influence_conversation=False)
              for n in ("a", "b", "photo_ref")]
     tracker = DialogueStateTracker("r", slots=slots)
@@ -167,6 +166,21 @@ def slotted(sessions: list[list[SlotSet]]) -> DialogueStateTracker:
         for event in events:
             tracker.update(event)
     return tracker
+
+
+def carried_blocks(tracker: DialogueStateTracker) -> list[list[SlotSet]]:
+    """The slot events right after each ``session_started``: what each session carried over."""
+    events = list(tracker.events)
+    blocks = []
+    for i, event in enumerate(events):
+        if isinstance(event, SessionStarted):
+            block = []
+            for later in events[i + 1:]:
+                if not isinstance(later, SlotSet):
+                    break
+                block.append(later)
+            blocks.append(block)
+    return blocks
 
 
 def test_new_session_carries_the_last_value_of_each_slot_and_every_photo() -> None:
@@ -188,7 +202,6 @@ def test_new_session_carries_the_last_value_of_each_slot_and_every_photo() -> No
 
 
 def test_erasure_finds_a_photo_sent_sessions_ago(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rasa.core.actions.action import ActionSessionStart
     from rasa_sdk import Tracker
 
     from actions.privacy import photo_refs
@@ -208,19 +221,10 @@ def test_erasure_finds_a_photo_sent_sessions_ago(monkeypatch: pytest.MonkeyPatch
 
 
 def test_carried_block_stays_bounded_over_many_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rasa.core.actions.action import ActionSessionStart
-
     sessions = [[SlotSet("a", str(i)), SlotSet("b", str(i)), SlotSet("a", None)] for i in range(8)]
 
     def last_block(tracker: DialogueStateTracker) -> int:
-        events = list(tracker.events)
-        start = max(i for i, e in enumerate(events) if isinstance(e, SessionStarted))
-        block = 0
-        for event in events[start + 1:]:
-            if not isinstance(event, SlotSet):
-                break
-            block += 1
-        return block
+        return len(carried_blocks(tracker)[-1])
 
     monkeypatch.setattr(ActionSessionStart, "_slot_set_events_from_tracker",
                         staticmethod(session_bound.ORIGINAL_CARRIED))
@@ -306,8 +310,6 @@ def test_long_conversation_same_answers_with_restarts(
         mp.setattr(session_bound, "MAX_SESSION_TURNS", 10**9)  # Rasa's behaviour
         reference, ref_answers = asyncio.run(talk("resident-continuous"))
         mp.setattr(session_bound, "MAX_SESSION_TURNS", 3)
-        from rasa.core.actions.action import ActionSessionStart
-
         mp.setattr(ActionSessionStart, "_slot_set_events_from_tracker",
                    staticmethod(session_bound.carried_slot_events))
         bounded, answers = asyncio.run(talk("resident-bounded"))
@@ -320,18 +322,12 @@ def test_long_conversation_same_answers_with_restarts(
     assert turns_of(bounded) == turns_of(reference)
     # each new session carried one event per slot (the photo's distinct values: several), not the
     # slot events of every session before
-    events = list(bounded.events)
-    for i, event in enumerate(events):
-        if isinstance(event, SessionStarted):
-            block = []
-            for later in events[i + 1:]:
-                if not isinstance(later, SlotSet):
-                    break
-                block.append((later.key, repr(later.value)))
-            keys = [k for k, _ in block if k not in session_bound.HISTORY_SLOTS]
-            assert len(keys) == len(set(keys)), block
-            photos = [v for k, v in block if k in session_bound.HISTORY_SLOTS]
-            assert len(photos) <= len(set(photos)) + 1, block
+    for carried in carried_blocks(bounded):
+        block = [(e.key, repr(e.value)) for e in carried]
+        keys = [k for k, _ in block if k not in session_bound.HISTORY_SLOTS]
+        assert len(keys) == len(set(keys)), block
+        photos = [v for k, v in block if k in session_bound.HISTORY_SLOTS]
+        assert len(photos) <= len(set(photos)) + 1, block
     ref_turns = turns_of(reference)
     assert len(ref_turns) == len(SCRIPT)
     assert any("action_submit_report" in actions for actions, _ in ref_turns)
