@@ -661,6 +661,56 @@ TAP_AND_UPSTAIRS = {
         "2階に水を運んでおいた、ペットボトル12本",
     ),
 }
+# 3 Dec (session 15): plain misreadings found by running the lexicon over our own training
+# examples (docs/safety.md); other wordings here, one threat and one look-alike per rule.
+OWN_DATA_MISREADINGS = {
+    "inside a house, not 夜中 (midnight)": (
+        "つぶれた家の中に人がいるみたい、声がする",
+        "夜中に人がどんどん来て、公民館の床がいっぱい",
+    ),
+    "arrived, not someone inside": (
+        "押し入れの中にまだ妹がいる、煙が来てる",
+        "夜中に着いたけど受付が閉まってた、〇〇中学校",
+    ),
+    "a tsunami coming, not 津波きたら": (
+        "大津波警報、寝たきりの母と家にいる",
+        "おばあちゃん一人暮らし、津波きたらどこに逃げればいいの",
+    ),
+    "the owner away": (
+        "がれきの下に車、運転してた人がまだ中にいる",
+        "土砂で車が埋まった、持ち主は旅行中で留守",
+    ),
+    "a wound already dressed": ("転んで頭を強く打った、意識がぼんやり", "転んで膝をけが、手当てはしました"),
+    "a person swept away, not a fence": (
+        "テントが流された、中に子どもが2人いた",
+        "公園のフェンスが流されてる、〇〇川沿い",
+    ),
+    "a call for an ambulance, not its siren": (
+        "救急車呼んで、父が息してない",
+        "朝から救急車のサイレンがずっと鳴ってる、何かあった？",
+    ),
+    "a fresh fracture, not one in a cast": (
+        "はしごから落ちて骨折したみたい、動けない",
+        "手首を骨折中でギプス、荷物が持てないので避難所まで送ってほしい",
+    ),
+    "an injury, not 「だけが」": ("じいちゃんがけがした、血が止まらない", "母だけが家に残ってる、元気です"),
+    "upstairs with the river still rising, not a level alone": (
+        "うちら2階におる、川の水位がぐんぐん上がってきとる",
+        "〇〇川の水位、けさより下がった、橋は通れる",
+    ),
+    "children alone, not a household of a parent and a child": (
+        "子どもだけ、家に残ってる、水が来てる",
+        "妻は実家、俺と娘だけ、〇〇小の避難所って開いてる？",
+    ),
+    "water coming, not water to buy": (
+        "車いすの母が動けない、水も入ってきた",
+        "一人暮らしの祖母、水も食料も買いに行けない、届けてほしい",
+    ),
+    "water at a level, not water carried": (
+        "足の悪い父と二人、玄関まで水が来た",
+        "車いすの妻がいる、給水所まで水をもらいに行けない",
+    ),
+}
 POST_LOOKALIKES = {
     "everyone evacuated": "車が水没したけど全員避難済みです",
     "repaired": "ガス漏れは業者さんが直してくれた",
@@ -676,6 +726,7 @@ POST_RULE_PAIRS = {
     **NOT_COME_AND_FULL,
     **IN_A_CAR,
     **TAP_AND_UPSTAIRS,
+    **OWN_DATA_MISREADINGS,
 }
 
 
