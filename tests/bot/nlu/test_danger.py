@@ -717,6 +717,13 @@ OWN_DATA_MISREADINGS = {
         "車いすの妻がいる、給水所まで水をもらいに行けない",
     ),
 }
+# Asked, not told: whether the driver or the people of a house are safe is no all-clear.
+SAFETY_ASKED = [
+    "車が川に流された、運転手は大丈夫かわからない",
+    "車ごと流された、運転手は無事？",
+    "土砂で家が埋まった、住人は留守かどうか分からない",
+    "転んで頭を打って血が出てる、手当てした方がいい？",
+]
 POST_LOOKALIKES = {
     "everyone evacuated": "車が水没したけど全員避難済みです",
     "repaired": "ガス漏れは業者さんが直してくれた",
@@ -741,6 +748,11 @@ def test_real_post_rules_find_the_threat_and_leave_the_look_alike(rule: str) -> 
     threat, lookalike = POST_RULE_PAIRS[rule]
     assert assess(threat).threat, threat
     assert not assess(lookalike).threat, lookalike
+
+
+@pytest.mark.parametrize("text", SAFETY_ASKED)
+def test_safety_asked_about_is_no_all_clear(text: str) -> None:
+    assert assess(text).threat, text
 
 
 @pytest.mark.parametrize("text", list(POST_LOOKALIKES.values()))
