@@ -661,7 +661,7 @@ TAP_AND_UPSTAIRS = {
         "2階に水を運んでおいた、ペットボトル12本",
     ),
 }
-# 3 Dec (session 15): plain misreadings found by running the lexicon over our own training
+# 2 Dec (session 15): plain misreadings found by running the lexicon over our own training
 # examples (docs/safety.md); other wordings here, one threat and one look-alike per rule.
 OWN_DATA_MISREADINGS = {
     "inside a house, not 夜中 (midnight)": (
